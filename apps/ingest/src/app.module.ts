@@ -1,0 +1,11 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { RuntimeModule, type RuntimeParts } from '@vigil/runtime';
+import type { IngestConfig } from './config';
+import { IngestPipeline } from './ingest.pipeline';
+
+@Module({})
+export class IngestModule {
+  static forRoot(parts: RuntimeParts<IngestConfig>): DynamicModule {
+    return { module: IngestModule, imports: [RuntimeModule.forRoot(parts)], providers: [IngestPipeline] };
+  }
+}

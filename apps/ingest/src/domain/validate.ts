@@ -1,0 +1,138 @@
+import {
+  ACCEPTED_EVENT_SCHEMA_VERSIONS,
+  EVENT_SCHEMA_VERSION,
+  SecurityEventInputSchema,
+  decodeJsonObject,
+  describeIssues,
+  toIssues,
+  verifyEventMac,
+  type DecodeFailure,
+  type DecodeLimits,
+  type SecurityEvent,
+  type SecurityEventInput,
+} from '@vigil/contracts';
+
+export type IntegrityMode = 'off' | 'verify' | 'require';
+
+export interface ValidateOptions {
+  limits: DecodeLimits;
+  /** Processing time, epoch ms: becomes received_at and the reference for "in the future". */
+  nowMs: number;
+  /** Events stamped more than this ahead of now are flagged `future_timestamp` (kept, not dropped). */
+  futureToleranceMs: number;
+  /** Id for an event that came without one; derived from its raw-topic position so retries agree. */
+  fallbackEventId: () => string;
+  integrity: IntegrityMode;
+  /** HMAC keys by key id. */
+  keys: ReadonlyMap<string, Buffer>;
+}
+
+export type Validated = { ok: true; event: SecurityEvent; key: string } | DecodeFailure;
+
+// Objects where the classic producer writes `null` for an absent optional field.
+const NULLABLE_OBJECTS = ['source', 'actor', 'target'] as const;
+
+function withoutNulls(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== null) out[k] = v;
+  return out;
+}
+
+/** The classic shape's nulls mean "absent"; zod sees them as missing, not as wrong types. */
+function stripNulls(raw: Record<string, unknown>): Record<string, unknown> {
+  const out = withoutNulls(raw);
+  for (const k of NULLABLE_OBJECTS) {
+    const v = out[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = withoutNulls(v as Record<string, unknown>);
+  }
+  return out;
+}
+
+/** Raw bytes from the raw topic in; a normalised SecurityEvent v1 or a classified rejection out. */
+export function validateRawEvent(bytes: Buffer | null, opts: ValidateOptions): Validated {
+  const decoded = decodeJsonObject(bytes, opts.limits);
+  if (!decoded.ok) return decoded;
+  const raw = decoded.value;
+
+  const version = raw.schema_version;
+  if (version !== undefined && version !== null && !ACCEPTED_EVENT_SCHEMA_VERSIONS.includes(version)) {
+    const reason = `schema_version ${JSON.stringify(version).slice(0, 40)} is not supported (this ingest reads version ${EVENT_SCHEMA_VERSION})`;
+    return { ok: false, kind: 'unsupported_schema_version', reason, issues: [{ path: 'schema_version', message: reason }] };
+  }
+
+  const parsed = SecurityEventInputSchema.safeParse(stripNulls(raw));
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error);
+    return { ok: false, kind: 'schema_violation', reason: describeIssues(issues), issues };
+  }
+  const input = parsed.data;
+
+  let verified = false;
+  if (opts.integrity !== 'off') {
+    const proof = input.integrity;
+    if (!proof) {
+      if (opts.integrity === 'require') {
+        const reason = 'event has no integrity block and this ingest requires signed events';
+        return { ok: false, kind: 'integrity_missing', reason, issues: [{ path: 'integrity', message: reason }] };
+      }
+    } else {
+      const key = opts.keys.get(proof.key_id);
+      if (!key) {
+        const reason = `integrity key id "${proof.key_id}" is not known to this ingest`;
+        return { ok: false, kind: 'integrity_unknown_key', reason, issues: [{ path: 'integrity.key_id', message: reason }] };
+      }
+      if (!verifyEventMac(raw, key, proof.mac)) {
+        const reason = `integrity MAC does not match the event content (key id "${proof.key_id}")`;
+        return { ok: false, kind: 'integrity_mismatch', reason, issues: [{ path: 'integrity.mac', message: reason }] };
+      }
+      verified = true;
+    }
+  }
+
+  const event = normalize(input, opts, verified);
+  return { ok: true, event, key: partitionKey(event) };
+}
+
+function normalize(input: SecurityEventInput, opts: ValidateOptions, verified: boolean): SecurityEvent {
+  const { ip_address: sourceIpAlias, ...source } = input.source;
+  let actor: SecurityEvent['actor'];
+  if (input.actor) {
+    const { ip_address: actorIpAlias, type, ...rest } = input.actor;
+    actor = {
+      ...rest,
+      type: type ?? (rest.user_id || rest.username ? 'user' : 'system'),
+      ...(rest.ip ?? actorIpAlias ? { ip: rest.ip ?? actorIpAlias } : {}),
+    };
+  }
+  const ip = source.ip ?? sourceIpAlias;
+  const eventMs = Date.parse(input.timestamp);
+  const future = eventMs - opts.nowMs > opts.futureToleranceMs;
+  const event: SecurityEvent = {
+    schema_version: EVENT_SCHEMA_VERSION,
+    event_id: input.event_id ?? opts.fallbackEventId(),
+    timestamp: input.timestamp,
+    received_at: new Date(opts.nowMs).toISOString(),
+    event_type: input.event_type,
+    severity: input.severity,
+    source: { ...source, ...(ip ? { ip } : {}) },
+    ...(actor ? { actor } : {}),
+    action: input.action,
+    outcome: input.outcome ?? 'unknown',
+    ...(input.target ? { target: input.target } : {}),
+    details: input.details ?? {},
+    tags: [...new Set(input.tags ?? [])],
+    ...(input.correlation_id ? { correlation_id: input.correlation_id } : {}),
+    ...(input.integrity ? { integrity: { ...input.integrity, verified } } : {}),
+    ...(input.hash ? { legacy_hash: input.hash } : {}),
+    ...(future ? { flags: ['future_timestamp' as const] } : {}),
+  };
+  return event;
+}
+
+/**
+ * Key for the validated topic: the attacking source keeps its events in one partition, in order
+ * (source IP, else the actor, else the event itself for an even spread).
+ */
+export function partitionKey(event: SecurityEvent): string {
+  return event.source.ip ?? event.actor?.user_id ?? event.event_id;
+}

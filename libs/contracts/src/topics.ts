@@ -1,0 +1,56 @@
+/**
+ * Every Kafka topic Vigil uses. Services import these names; none spells a topic as a literal.
+ *
+ * A namespace (VIGIL_TOPIC_NAMESPACE) prefixes every name so that tests, demos and several
+ * environments can share one cluster without touching each other's data.
+ */
+export const TopicIds = [
+  'eventsRaw',
+  'events',
+  'eventsDlq',
+  'alerts',
+  'alertsDlq',
+  'responses',
+  'forwardDlq',
+  'notifications',
+  'notificationsDlq',
+] as const;
+export type TopicId = (typeof TopicIds)[number];
+
+export interface TopicSpec {
+  /** Base name; the namespace, when set, is prepended with a dot. */
+  readonly name: string;
+  /** What the topic carries, for docs and the admin step's log line. */
+  readonly carries: string;
+  /** Retention in milliseconds; DLQs keep longer so an operator has time to look. */
+  readonly retentionMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const TopicSpecs: Readonly<Record<TopicId, TopicSpec>> = {
+  eventsRaw: { name: 'security.events.raw', carries: 'events as producers wrote them', retentionMs: 3 * DAY_MS },
+  events: { name: 'security.events.v1', carries: 'validated, normalised SecurityEvent v1', retentionMs: 7 * DAY_MS },
+  eventsDlq: { name: 'security.events.dlq', carries: 'raw events ingest rejected, with the reason', retentionMs: 14 * DAY_MS },
+  alerts: { name: 'security.alerts.v1', carries: 'Alert v1 raised by correlation', retentionMs: 30 * DAY_MS },
+  alertsDlq: { name: 'security.alerts.dlq', carries: 'alerts or validated events a consumer could not read', retentionMs: 14 * DAY_MS },
+  responses: { name: 'security.responses.v1', carries: 'audit record of every SOAR step', retentionMs: 90 * DAY_MS },
+  forwardDlq: { name: 'siem.forward.dlq', carries: 'events a SIEM sink refused or gave up on', retentionMs: 14 * DAY_MS },
+  notifications: { name: 'security.notifications.v1', carries: 'delivery record of every notification', retentionMs: 30 * DAY_MS },
+  notificationsDlq: { name: 'security.notifications.dlq', carries: 'notifications given up after retries', retentionMs: 14 * DAY_MS },
+};
+
+export type TopicNames = Readonly<Record<TopicId, string>>;
+
+const NAMESPACE_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,100}$/;
+
+/** Resolves every topic name under an optional namespace. */
+export function topicNames(namespace?: string): TopicNames {
+  if (namespace !== undefined && namespace !== '' && !NAMESPACE_RE.test(namespace)) {
+    throw new Error(`topic namespace "${namespace}" must match ${NAMESPACE_RE.source}`);
+  }
+  const prefix = namespace ? `${namespace}.` : '';
+  const out = {} as Record<TopicId, string>;
+  for (const id of TopicIds) out[id] = prefix + TopicSpecs[id].name;
+  return out;
+}

@@ -1,0 +1,7 @@
+export * from './config';
+export * from './client';
+export * from './errors';
+export * from './producer';
+export * from './consumer';
+export * from './dlq';
+export * from './admin';
