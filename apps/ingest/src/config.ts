@@ -32,7 +32,10 @@ export interface IngestConfig {
 export function parseHmacKeys(text: string | undefined): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
   if (!text) return keys;
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     const id = eq > 0 ? part.slice(0, eq) : '';
     const secret = eq > 0 ? Buffer.from(part.slice(eq + 1), 'base64') : Buffer.alloc(0);

@@ -1,6 +1,15 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { topicNames, uuidV5, type TopicNames } from '@vigil/contracts';
-import { BatchConsumer, Producer, createKafka, dlqMessage, ensureTopics, kafkaSettings, type ConsumedMessage, type OutMessage } from '@vigil/kafka';
+import {
+  BatchConsumer,
+  Producer,
+  createKafka,
+  dlqMessage,
+  ensureTopics,
+  kafkaSettings,
+  type ConsumedMessage,
+  type OutMessage,
+} from '@vigil/kafka';
 import { CONFIG, HEALTH, LOGGER, METRICS, type Counter, type Health, type Logger, type Metrics } from '@vigil/runtime';
 
 import type { IngestConfig } from './config';
@@ -58,7 +67,10 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
     }
     await this.producer.connect();
     await this.consumer.start();
-    this.logger.info({ from: this.topics.eventsRaw, to: this.topics.events, dlq: this.topics.eventsDlq, integrity: this.config.integrity }, 'ingest running');
+    this.logger.info(
+      { from: this.topics.eventsRaw, to: this.topics.events, dlq: this.topics.eventsDlq, integrity: this.config.integrity },
+      'ingest running',
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -88,7 +100,10 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
       } else {
         this.rejected.inc({ kind: r.kind });
         this.metrics.deadLettered.inc({ topic: this.topics.eventsDlq, kind: r.kind });
-        this.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, kind: r.kind, reason: r.reason }, 'event rejected to DLQ');
+        this.logger.warn(
+          { topic: m.topic, partition: m.partition, offset: m.offset, kind: r.kind, reason: r.reason },
+          'event rejected to DLQ',
+        );
         out.push(dlqMessage(this.topics.eventsDlq, SERVICE, m, r));
       }
     }

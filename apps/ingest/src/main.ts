@@ -10,10 +10,15 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
   const metrics = new Metrics(SERVICE);
   const health = new Health();
-  await startService(IngestModule.forRoot({ config, logger, metrics, health }), { logger, health, port: env.HTTP_PORT, host: env.HTTP_HOST });
+  await startService(IngestModule.forRoot({ config, logger, metrics, health }), {
+    logger,
+    health,
+    port: env.HTTP_PORT,
+    host: env.HTTP_HOST,
+  });
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`ingest failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`ingest failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -77,7 +77,10 @@ function inspect(root: object, maxDepth: number): DecodeFailure | null {
 /** zod issues as dotted paths and messages, for DLQ records and API answers. */
 export function toIssues(error: z.ZodError): Issue[] {
   return error.issues.slice(0, 100).map((i) => ({
-    path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '['),
+    path: i.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+      .join('.')
+      .replace(/\.\[/g, '['),
     message: i.message,
   }));
 }

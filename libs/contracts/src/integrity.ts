@@ -29,7 +29,9 @@ function signedPart(event: Record<string, unknown>): Record<string, unknown> {
 
 /** HMAC-SHA256 over the canonical JSON of the event without its integrity fields, hex. */
 export function computeEventMac(event: Record<string, unknown>, key: Buffer): string {
-  return createHmac('sha256', key).update(canonicalJson(signedPart(event)), 'utf8').digest('hex');
+  return createHmac('sha256', key)
+    .update(canonicalJson(signedPart(event)), 'utf8')
+    .digest('hex');
 }
 
 /** Constant-time comparison of a claimed MAC with the recomputed one. */

@@ -17,8 +17,7 @@ export const MediumText = z.string().min(1).max(2048);
 // ISO-8601 date-time with a zone. Up to nine fraction digits (Python writes six, Go nine).
 // The optional trailing "Z" after an explicit offset accepts a known producer bug:
 // `datetime.isoformat() + "Z"` on an aware datetime writes "...+00:00Z".
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})[Zz]?)$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})[Zz]?)$/;
 
 /** Parses an ISO-8601 timestamp that carries a zone into epoch milliseconds, or null. */
 export function parseZonedTimestamp(text: string): number | null {

@@ -9,9 +9,17 @@ export const kafkaEnvShape = {
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(HOST_PORT, 'each broker must be host:port')).min(1, 'needs at least one broker')),
-  KAFKA_CLIENT_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+  KAFKA_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .optional(),
   KAFKA_SSL: envBool(false),
   KAFKA_SSL_CA_FILE: z.string().optional(),
   KAFKA_SSL_CERT_FILE: z.string().optional(),
@@ -20,7 +28,10 @@ export const kafkaEnvShape = {
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   /** Topic namespace: prefixes every topic name (tests, several environments on one cluster). */
-  VIGIL_TOPIC_NAMESPACE: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,100}$/).optional(),
+  VIGIL_TOPIC_NAMESPACE: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,100}$/)
+    .optional(),
   KAFKA_TOPIC_PARTITIONS: envInt(6, 1, 1000),
   KAFKA_TOPIC_REPLICATION: envInt(1, 1, 10),
   /** Let the service create its topics at start (the admin step); off when an operator owns them. */
@@ -51,7 +62,11 @@ function readPem(variable: string, file: string | undefined): string | undefined
 }
 
 /** Turns parsed env into client settings; reads TLS files and the SASL password (or its _FILE). */
-export function kafkaSettings(env: KafkaEnv, defaultClientId: string, raw: Record<string, string | undefined> = process.env): KafkaSettings {
+export function kafkaSettings(
+  env: KafkaEnv,
+  defaultClientId: string,
+  raw: Record<string, string | undefined> = process.env,
+): KafkaSettings {
   let sasl: KafkaSettings['sasl'];
   if (env.KAFKA_SASL_MECHANISM) {
     const password = readSecret(raw, 'KAFKA_SASL_PASSWORD');

@@ -56,7 +56,13 @@ export const envInt = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     .default(String(def))
     .refine((v) => /^-?\d+$/.test(v), { message: 'must be an integer' })
     .transform(Number)
-    .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    );
 
 export const envList = (def: string) =>
   z

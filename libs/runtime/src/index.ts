@@ -4,3 +4,4 @@ export * from './metrics';
 export * from './health';
 export * from './nest';
 export type { Counter, Gauge, Histogram } from 'prom-client';
+export * from './retry';

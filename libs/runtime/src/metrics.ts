@@ -14,12 +14,25 @@ export class Metrics {
   readonly batchRetries: Counter<'topic'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
 
-  constructor(readonly service: string, opts: { defaultMetrics?: boolean } = {}) {
+  constructor(
+    readonly service: string,
+    opts: { defaultMetrics?: boolean } = {},
+  ) {
     this.registry.setDefaultLabels({ service });
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
     const r = [this.registry];
-    this.consumed = new Counter({ name: 'vigil_messages_consumed_total', help: 'Messages read from Kafka', labelNames: ['topic'], registers: r });
-    this.produced = new Counter({ name: 'vigil_messages_produced_total', help: 'Messages written to Kafka and acknowledged', labelNames: ['topic'], registers: r });
+    this.consumed = new Counter({
+      name: 'vigil_messages_consumed_total',
+      help: 'Messages read from Kafka',
+      labelNames: ['topic'],
+      registers: r,
+    });
+    this.produced = new Counter({
+      name: 'vigil_messages_produced_total',
+      help: 'Messages written to Kafka and acknowledged',
+      labelNames: ['topic'],
+      registers: r,
+    });
     this.deadLettered = new Counter({
       name: 'vigil_messages_dead_lettered_total',
       help: 'Messages sent to a dead-letter topic, by reason',

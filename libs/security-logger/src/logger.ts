@@ -122,7 +122,12 @@ export class SecurityLogger {
           ...(options.ssl ? { ssl: true } : {}),
           ...(options.sasl ? { sasl: options.sasl as never } : {}),
           retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
-        }).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
+        }).producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+        })
       : null;
     this.file = options.file ? createWriteStream(options.file, { flags: 'a' }) : null;
     this.file?.on('error', (err) => this.warn('file output failed', { error: err.message }));
@@ -157,7 +162,9 @@ export class SecurityLogger {
     return id;
   }
 
-  authentication(p: { userId?: string; username?: string; outcome: Outcome; sourceIp?: string; method?: string; severity?: Severity } & Extra): string {
+  authentication(
+    p: { userId?: string; username?: string; outcome: Outcome; sourceIp?: string; method?: string; severity?: Severity } & Extra,
+  ): string {
     return this.logEvent({
       ...extra(p),
       eventType: 'authentication',
@@ -170,7 +177,9 @@ export class SecurityLogger {
     });
   }
 
-  authorization(p: { userId: string; resource: string; permission: string; granted: boolean; sourceIp?: string; severity?: Severity } & Extra): string {
+  authorization(
+    p: { userId: string; resource: string; permission: string; granted: boolean; sourceIp?: string; severity?: Severity } & Extra,
+  ): string {
     return this.logEvent({
       ...extra(p),
       eventType: 'authorization',
@@ -184,7 +193,17 @@ export class SecurityLogger {
     });
   }
 
-  dataAccess(p: { userId: string; resource: string; operation: string; records?: number; sourceIp?: string; outcome?: Outcome; severity?: Severity } & Extra): string {
+  dataAccess(
+    p: {
+      userId: string;
+      resource: string;
+      operation: string;
+      records?: number;
+      sourceIp?: string;
+      outcome?: Outcome;
+      severity?: Severity;
+    } & Extra,
+  ): string {
     return this.logEvent({
       ...extra(p),
       eventType: 'data_access',
@@ -198,7 +217,9 @@ export class SecurityLogger {
     });
   }
 
-  configurationChange(p: { userId: string; setting: string; oldValue?: unknown; newValue?: unknown; sourceIp?: string; severity?: Severity } & Extra): string {
+  configurationChange(
+    p: { userId: string; setting: string; oldValue?: unknown; newValue?: unknown; sourceIp?: string; severity?: Severity } & Extra,
+  ): string {
     return this.logEvent({
       ...extra(p),
       eventType: 'configuration_change',
@@ -268,7 +289,11 @@ export class SecurityLogger {
         await this.producer.disconnect().catch(() => undefined);
         this.backoffMs = Math.min(30_000, this.backoffMs ? this.backoffMs * 2 : 500);
         this.backoffUntil = Date.now() + this.backoffMs;
-        this.warn('publishing security events failed; holding them in the buffer', { error: (err as Error).message, buffered: this.queue.length, retryInMs: this.backoffMs });
+        this.warn('publishing security events failed; holding them in the buffer', {
+          error: (err as Error).message,
+          buffered: this.queue.length,
+          retryInMs: this.backoffMs,
+        });
         return;
       }
     }
@@ -329,7 +354,14 @@ export class SecurityLogger {
   }
 }
 
-type Extra = { action?: string; details?: Record<string, unknown>; tags?: string[]; correlationId?: string; timestamp?: Date; eventId?: string };
+type Extra = {
+  action?: string;
+  details?: Record<string, unknown>;
+  tags?: string[];
+  correlationId?: string;
+  timestamp?: Date;
+  eventId?: string;
+};
 
 function extra(p: Extra): Partial<LogEventInput> {
   return defined({ tags: p.tags, correlationId: p.correlationId, timestamp: p.timestamp, eventId: p.eventId });

@@ -50,7 +50,11 @@ export interface ReadMessage {
  * timeout passed (then returns what it has, so the assertion shows the difference), plus a short
  * settle time to catch extras (duplicates) when `settleMs` is set.
  */
-export async function readTopic(topic: string, count: number, opts: { timeoutMs?: number; settleMs?: number } = {}): Promise<ReadMessage[]> {
+export async function readTopic(
+  topic: string,
+  count: number,
+  opts: { timeoutMs?: number; settleMs?: number } = {},
+): Promise<ReadMessage[]> {
   const consumer = testKafka().consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
   const out: ReadMessage[] = [];
   await consumer.connect();
@@ -62,7 +66,13 @@ export async function readTopic(topic: string, count: number, opts: { timeoutMs?
       eachMessage: async ({ partition, message }: { partition: number; message: KafkaMessage }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(Array.isArray(v) ? v[0] : v);
-        out.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers });
+        out.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value ?? Buffer.alloc(0),
+          headers,
+        });
         if (out.length >= count) resolveDone();
       },
     });

@@ -101,7 +101,7 @@ function normalize(input: SecurityEventInput, opts: ValidateOptions, verified: b
     actor = {
       ...rest,
       type: type ?? (rest.user_id || rest.username ? 'user' : 'system'),
-      ...(rest.ip ?? actorIpAlias ? { ip: rest.ip ?? actorIpAlias } : {}),
+      ...((rest.ip ?? actorIpAlias) ? { ip: rest.ip ?? actorIpAlias } : {}),
     };
   }
   const ip = source.ip ?? sourceIpAlias;

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { ConfigError } from '@vigil/runtime';
+import { infraMain } from './infra/cli';
+import { InfraError } from './infra/proc';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+async function main(argv: string[]): Promise<number> {
+  const [group, ...rest] = argv;
+  switch (group) {
+    case 'infra':
+      return infraMain(ROOT, rest);
+    default:
+      process.stderr.write('usage: vigil-tools infra <up|down|status|topics|reset|run>\n');
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof InfraError || err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { createKafka, ensureTopics, kafkaEnvShape, kafkaSettings } from '@vigil/kafka';
+import { createLogger, parseEnv } from '@vigil/runtime';
+import { kafkaDown, kafkaReset, kafkaStatus, kafkaUp, type Started } from './kafka';
+import { InfraError, say } from './proc';
+import { redisDown, redisStatus, redisUp } from './redis';
+import { infraSettings, type InfraSettings } from './settings';
+
+export interface InfraUp {
+  kafka: Started;
+  redis: Started;
+  env: Record<string, string>;
+}
+
+/** Starts (or reuses) Kafka and Redis, writes .cache/infra/env, returns what to export. */
+export async function infraUp(s: InfraSettings): Promise<InfraUp> {
+  const kafka = await kafkaUp(s);
+  let redis: Started;
+  try {
+    redis = await redisUp(s);
+  } catch (err) {
+    if (kafka.startedHere) await kafkaDown(s);
+    throw err;
+  }
+  const env = { KAFKA_BROKERS: kafka.address, REDIS_URL: redis.address };
+  mkdirSync(s.dir, { recursive: true });
+  writeFileSync(
+    join(s.dir, 'env'),
+    Object.entries(env)
+      .map(([k, v]) => `export ${k}=${v}\n`)
+      .join(''),
+  );
+  return { kafka, redis, env };
+}
+
+export async function infraDown(s: InfraSettings, which: { kafka: boolean; redis: boolean } = { kafka: true, redis: true }): Promise<void> {
+  if (which.redis) await redisDown(s);
+  if (which.kafka) await kafkaDown(s);
+}
+
+/** The admin step: Vigil's topics with partitions and replication from KAFKA_TOPIC_* settings. */
+async function createTopics(brokers: string): Promise<void> {
+  const env = parseEnv(z.object(kafkaEnvShape), { ...process.env, KAFKA_BROKERS: brokers });
+  const logger = createLogger({ service: 'infra', level: 'warn' });
+  const settings = kafkaSettings(env, 'vigil-infra');
+  const created = await ensureTopics(createKafka(settings, logger), logger, {
+    namespace: settings.namespace,
+    partitions: settings.partitions,
+    replication: settings.replication,
+  });
+  say('kafka', created.length ? `created topics: ${created.join(', ')}` : 'all Vigil topics exist');
+}
+
+/** Runs a command with Kafka and Redis up, then stops whatever this call started. */
+async function runWith(s: InfraSettings, argv: string[]): Promise<number> {
+  if (argv.length === 0) throw new InfraError('usage: infra run -- <command> [args...]');
+  const up = await infraUp(s);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...up.env } });
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const code = await new Promise<number>((r) => child.on('close', (c, sig) => r(c ?? (sig ? 130 : 1))));
+  await infraDown(s, { kafka: up.kafka.startedHere, redis: up.redis.startedHere });
+  return code;
+}
+
+const USAGE = `usage: infra <up|down|status|topics|reset|run -- command...>
+  up      start Kafka (jars from Maven Central, cached) and Redis, or reuse running ones
+  down    stop what "up" started
+  status  say what runs where
+  topics  create Vigil's topics (partitions/replication from KAFKA_TOPIC_PARTITIONS/REPLICATION)
+  reset   delete the broker's data (keeps the jar cache)
+  run     up, run the command with KAFKA_BROKERS/REDIS_URL set, then stop what was started
+settings: VIGIL_KAFKA_PORT (9092), VIGIL_REDIS_PORT (6379), VIGIL_KAFKA_VERSION, KAFKA_BROKERS, REDIS_URL`;
+
+export async function infraMain(root: string, args: string[]): Promise<number> {
+  const s = infraSettings(root);
+  const [cmd, ...rest] = args;
+  switch (cmd) {
+    case 'up': {
+      const up = await infraUp(s);
+      await createTopics(up.kafka.address);
+      say('infra', `ready. export KAFKA_BROKERS=${up.env.KAFKA_BROKERS} REDIS_URL=${up.env.REDIS_URL}  (also in ${join(s.dir, 'env')})`);
+      return 0;
+    }
+    case 'down':
+      await infraDown(s);
+      return 0;
+    case 'status':
+      say('kafka', await kafkaStatus(s));
+      say('redis', await redisStatus(s));
+      return 0;
+    case 'topics':
+      await createTopics(s.externalBrokers ?? `127.0.0.1:${s.kafkaPort}`);
+      return 0;
+    case 'reset':
+      kafkaReset(s);
+      return 0;
+    case 'run':
+      return runWith(s, rest[0] === '--' ? rest.slice(1) : rest);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+  }
+}
