@@ -1,0 +1,29 @@
+/**
+ * `./vigil bench [name...]`: runs the named benchmarks (all by default) one after another against
+ * the local Kafka and Redis, each printing its figures and ratios.
+ */
+type Bench = { name: string; run: () => Promise<void> };
+
+const BENCHES: Bench[] = [
+  // Each benchmark module registers here: { name: 'ingest', run: () => import('./ingest').then((m) => m.run()) },
+];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const chosen = wanted.length ? BENCHES.filter((b) => wanted.includes(b.name)) : BENCHES;
+  if (wanted.length && chosen.length !== wanted.length) {
+    throw new Error(`unknown benchmark; available: ${BENCHES.map((b) => b.name).join(', ')}`);
+  }
+  for (const b of chosen) {
+    console.log(`\n### ${b.name}`);
+    await b.run();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
