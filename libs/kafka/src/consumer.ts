@@ -22,6 +22,11 @@ export interface BatchContext {
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping or the batch went stale after a rebalance. */
   isActive(): boolean;
+  /**
+   * Messages already on the partition after this batch when it was fetched (0 = caught up).
+   * Lets a handler that lingers to fill bigger batches stop lingering while a backlog waits.
+   */
+  lag?: number;
 }
 
 /**
@@ -144,7 +149,7 @@ export class BatchConsumer {
     metrics?.consumed.inc({ topic }, messages.length);
     metrics?.batchSize.observe({ topic }, messages.length);
     const active = () => isRunning() && !isStale();
-    const ctx: BatchContext = { topic, partition, heartbeat, isActive: active };
+    const ctx: BatchContext = { topic, partition, heartbeat, isActive: active, lag: Math.max(0, Number(batch.offsetLag()) || 0) };
 
     let delay = this.opts.retryInitialMs ?? 200;
     const maxDelay = this.opts.retryMaxMs ?? 10_000;
