@@ -7,3 +7,4 @@ export * from './dlq';
 export * from './decode';
 export * from './integrity';
 export * from './ids';
+export * from './response';
