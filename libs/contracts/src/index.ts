@@ -8,3 +8,4 @@ export * from './decode';
 export * from './integrity';
 export * from './ids';
 export * from './response';
+export * from './notification';
