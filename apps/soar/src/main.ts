@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Health, Metrics, configOrExit, createLogger, parseEnv, startService } from '@vigil/runtime';
+import { SoarModule } from './app.module';
+import { SoarEnvSchema, soarConfig, type SoarConfig } from './config';
+import { PlaybookError } from './playbooks/loader';
+import { SERVICE } from './soar.pipeline';
+
+async function main(): Promise<void> {
+  const config: SoarConfig = configOrExit(() => soarConfig(parseEnv(SoarEnvSchema)));
+  const env = config.env;
+  const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
+  const metrics = new Metrics(SERVICE);
+  const health = new Health();
+  await startService(SoarModule.forRoot({ config, logger, metrics, health }), {
+    logger,
+    health,
+    port: env.HTTP_PORT,
+    host: env.HTTP_HOST,
+    bodyLimit: '16kb',
+  });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof PlaybookError) {
+    process.stderr.write(`soar: invalid playbook: ${err.message}\n`);
+    process.exit(78);
+  }
+  process.stderr.write(`soar failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

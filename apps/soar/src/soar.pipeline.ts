@@ -1,0 +1,133 @@
+import {
+  AlertSchema,
+  SOAR_NOTIFY_TAG,
+  decodeJsonObject,
+  describeIssues,
+  toIssues,
+  uuidV5,
+  type Alert,
+  type TopicNames,
+} from '@vigil/contracts';
+import { dlqMessage, type ConsumedMessage, type OutMessage, type Producer } from '@vigil/kafka';
+import type { Logger, Metrics } from '@vigil/runtime';
+import { runRecord } from './audit';
+import type { SoarConfig } from './config';
+import { matchPlaybooks, type Playbook } from './domain/playbook';
+import { planRun } from './domain/run';
+import type { SoarMetrics } from './metrics';
+import type { Runner } from './runner';
+import type { SoarStore } from './store/store';
+
+export const SERVICE = 'soar';
+
+/** The run id for (alert, playbook): a redelivered alert maps to the run it already started. */
+export function runIdFor(alertId: string, playbookId: string): string {
+  return uuidV5(`soar-run|${alertId}|${playbookId}`);
+}
+
+type Decoded = { ok: true; alert: Alert } | { ok: false; out: OutMessage; kind: string };
+
+/**
+ * The Kafka edge of soar: alerts in; for each matching playbook a run created in Redis (once per
+ * alert and playbook) and queued for the runner; undecodable alerts to the alerts DLQ. The batch
+ * resolves when every run is stored and every DLQ record acknowledged, so the commit never runs
+ * ahead of durable state. The runner does the actions, outside the consumer's batch.
+ */
+export class AlertIntake {
+  constructor(
+    private readonly config: SoarConfig,
+    private readonly topics: TopicNames,
+    private readonly playbooks: readonly Playbook[],
+    private readonly store: SoarStore,
+    private readonly producer: Producer,
+    private readonly runner: Runner,
+    private readonly metrics: Metrics,
+    private readonly soarMetrics: SoarMetrics,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  decode(m: ConsumedMessage): Decoded {
+    const d = decodeJsonObject(m.value);
+    if (!d.ok) return { ok: false, kind: d.kind, out: dlqMessage(this.topics.alertsDlq, SERVICE, m, d) };
+    if (d.value.schema_version !== 1) {
+      const reason = `alert schema_version ${JSON.stringify(d.value.schema_version ?? null)?.slice(0, 40)} is not one soar reads (1)`;
+      return {
+        ok: false,
+        kind: 'unsupported_schema_version',
+        out: dlqMessage(this.topics.alertsDlq, SERVICE, m, {
+          kind: 'unsupported_schema_version',
+          reason,
+          issues: [{ path: 'schema_version', message: reason }],
+        }),
+      };
+    }
+    const r = AlertSchema.safeParse(d.value);
+    if (!r.success) {
+      const issues = toIssues(r.error);
+      return {
+        ok: false,
+        kind: 'schema_violation',
+        out: dlqMessage(this.topics.alertsDlq, SERVICE, m, { kind: 'schema_violation', reason: describeIssues(issues), issues }),
+      };
+    }
+    return { ok: true, alert: r.data };
+  }
+
+  async handle(messages: readonly ConsumedMessage[]): Promise<void> {
+    const dlq: OutMessage[] = [];
+    let created = 0;
+    for (const m of messages) {
+      const d = this.decode(m);
+      if (!d.ok) {
+        dlq.push(d.out);
+        this.soarMetrics.alerts.inc({ result: 'dead_lettered' });
+        this.metrics.deadLettered.inc({ topic: this.topics.alertsDlq, kind: d.kind });
+        this.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, kind: d.kind }, 'alert dead-lettered');
+        continue;
+      }
+      const alert = d.alert;
+      if (alert.tags.includes(SOAR_NOTIFY_TAG)) {
+        this.soarMetrics.alerts.inc({ result: 'own_notification' });
+        continue;
+      }
+      const matched = matchPlaybooks(this.playbooks, alert);
+      this.soarMetrics.alerts.inc({ result: matched.length > 0 ? 'matched' : 'unmatched' });
+      const now = this.clock();
+      await this.store.pushRecent('alerts', {
+        alert_id: alert.alert_id,
+        rule_id: alert.rule.id,
+        rule_name: alert.rule.name,
+        severity: alert.severity,
+        group: alert.group,
+        action: alert.action ?? null,
+        created_at: alert.created_at,
+        received_at: new Date(now).toISOString(),
+        playbooks: matched.map((p) => p.id),
+      });
+      for (const pb of matched) {
+        const run = planRun({
+          runId: runIdFor(alert.alert_id, pb.id),
+          playbook: pb,
+          alert,
+          now,
+          dryRun: this.config.env.SOAR_DRY_RUN,
+          defaultApprovalTtlMs: this.config.env.SOAR_APPROVAL_TTL_SECONDS * 1000,
+          defaultConnectors: this.config.defaultConnectors,
+          policy: this.config.policy,
+        });
+        if (
+          await this.store.createRun(run, [
+            runRecord(run, 'run_started', now, { extra: { reason: `alert ${alert.rule.id} matched playbook ${pb.id}` } }),
+          ])
+        ) {
+          created++;
+          this.soarMetrics.runs.inc({ status: 'started' });
+          this.logger.info({ runId: run.run_id, alertId: alert.alert_id, playbook: pb.id, dryRun: run.dry_run }, 'run started');
+        }
+      }
+    }
+    await this.producer.send(dlq);
+    if (created > 0) this.runner.kick();
+  }
+}
