@@ -1,1 +1,4 @@
 export * from './http';
+export * from './firewall';
+export * from './scim';
+export * from './edr';
