@@ -21,6 +21,12 @@ export const DLQ_ERROR_KINDS = [
 export const DlqErrorKindSchema = z.enum(DLQ_ERROR_KINDS);
 export type DlqErrorKind = z.infer<typeof DlqErrorKindSchema>;
 
+/**
+ * Largest original kept whole in a DLQ record. Bigger messages (the very ones rejected as too large)
+ * keep a prefix plus size and sha256, so the DLQ record itself always fits on the DLQ topic.
+ */
+export const MAX_DLQ_ORIGINAL_BYTES = 256 * 1024;
+
 export const IssueSchema = z.object({
   /** Dotted path into the message, e.g. "source.ip"; empty for the whole message. */
   path: z.string().max(1024),
@@ -47,8 +53,13 @@ export const DlqRecordSchema = z.object({
     timestamp: z.string().max(32).optional(),
     key_base64: z.string().nullable(),
   }),
-  /** The message exactly as it was read, base64 so that invalid UTF-8 survives. */
+  /** The message exactly as it was read, base64 so that invalid UTF-8 survives (a prefix, if truncated). */
   original_base64: z.string(),
+  /** Size of the original message in bytes. */
+  original_size: z.number().int().nonnegative().optional(),
+  /** True when only the first MAX_DLQ_ORIGINAL_BYTES were kept (the sha256 identifies the whole). */
+  original_truncated: z.boolean().optional(),
+  original_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   failed_at: UtcTimestampSchema,
 });
 export type DlqRecord = z.infer<typeof DlqRecordSchema>;

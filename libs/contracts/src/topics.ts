@@ -24,20 +24,28 @@ export interface TopicSpec {
   readonly carries: string;
   /** Retention in milliseconds; DLQs keep longer so an operator has time to look. */
   readonly retentionMs: number;
+  /** Largest record the broker accepts on this topic (max.message.bytes). */
+  readonly maxMessageBytes: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MIB = 1024 * 1024;
+/**
+ * Event topics accept records above ingest's largest accepted event (4 MiB at most), so an oversized
+ * event reaches ingest and is dead-lettered with its reason instead of failing at the producer.
+ */
+export const EVENT_TOPIC_MAX_BYTES = 5 * MIB;
 
 export const TopicSpecs: Readonly<Record<TopicId, TopicSpec>> = {
-  eventsRaw: { name: 'security.events.raw', carries: 'events as producers wrote them', retentionMs: 3 * DAY_MS },
-  events: { name: 'security.events.v1', carries: 'validated, normalised SecurityEvent v1', retentionMs: 7 * DAY_MS },
-  eventsDlq: { name: 'security.events.dlq', carries: 'raw events ingest rejected, with the reason', retentionMs: 14 * DAY_MS },
-  alerts: { name: 'security.alerts.v1', carries: 'Alert v1 raised by correlation', retentionMs: 30 * DAY_MS },
-  alertsDlq: { name: 'security.alerts.dlq', carries: 'alerts or validated events a consumer could not read', retentionMs: 14 * DAY_MS },
-  responses: { name: 'security.responses.v1', carries: 'audit record of every SOAR step', retentionMs: 90 * DAY_MS },
-  forwardDlq: { name: 'siem.forward.dlq', carries: 'events a SIEM sink refused or gave up on', retentionMs: 14 * DAY_MS },
-  notifications: { name: 'security.notifications.v1', carries: 'delivery record of every notification', retentionMs: 30 * DAY_MS },
-  notificationsDlq: { name: 'security.notifications.dlq', carries: 'notifications given up after retries', retentionMs: 14 * DAY_MS },
+  eventsRaw: { name: 'security.events.raw', carries: 'events as producers wrote them', retentionMs: 3 * DAY_MS, maxMessageBytes: EVENT_TOPIC_MAX_BYTES },
+  events: { name: 'security.events.v1', carries: 'validated, normalised SecurityEvent v1', retentionMs: 7 * DAY_MS, maxMessageBytes: EVENT_TOPIC_MAX_BYTES },
+  eventsDlq: { name: 'security.events.dlq', carries: 'raw events ingest rejected, with the reason', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
+  alerts: { name: 'security.alerts.v1', carries: 'Alert v1 raised by correlation', retentionMs: 30 * DAY_MS, maxMessageBytes: 2 * MIB },
+  alertsDlq: { name: 'security.alerts.dlq', carries: 'alerts or validated events a consumer could not read', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
+  responses: { name: 'security.responses.v1', carries: 'audit record of every SOAR step', retentionMs: 90 * DAY_MS, maxMessageBytes: MIB },
+  forwardDlq: { name: 'siem.forward.dlq', carries: 'events a SIEM sink refused or gave up on', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
+  notifications: { name: 'security.notifications.v1', carries: 'delivery record of every notification', retentionMs: 30 * DAY_MS, maxMessageBytes: MIB },
+  notificationsDlq: { name: 'security.notifications.dlq', carries: 'notifications given up after retries', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
 };
 
 export type TopicNames = Readonly<Record<TopicId, string>>;

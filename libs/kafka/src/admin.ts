@@ -31,6 +31,7 @@ export async function ensureTopics(kafka: Kafka, logger: Logger, opts: EnsureTop
           replicationFactor: opts.replication,
           configEntries: [
             { name: 'retention.ms', value: String(TopicSpecs[id].retentionMs) },
+            { name: 'max.message.bytes', value: String(TopicSpecs[id].maxMessageBytes) },
             { name: 'min.insync.replicas', value: String(Math.max(1, Math.min(2, opts.replication - 1))) },
           ],
         })),

@@ -132,7 +132,7 @@ export class BatchConsumer {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const started = process.hrtime.bigint();
@@ -170,7 +170,9 @@ export class BatchConsumer {
     }
     const last = batch.lastOffset();
     resolveOffset(last);
-    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    // The payload's commit (unlike consumer.commitOffsets) still works while the consumer is
+    // stopping, so a graceful shutdown commits the batch it just finished.
+    await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
     metrics?.consumerLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     metrics?.batchSeconds.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
   }

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { DlqErrorKind, DlqRecord, Issue } from '@vigil/contracts';
+import { createHash, randomUUID } from 'node:crypto';
+import { MAX_DLQ_ORIGINAL_BYTES, type DlqErrorKind, type DlqRecord, type Issue } from '@vigil/contracts';
 import type { ConsumedMessage } from './consumer';
 import type { OutMessage } from './producer';
 
@@ -9,6 +9,17 @@ export interface DeadLetter {
   issues?: Issue[];
   destination?: string;
   attempts?: number;
+}
+
+function original(value: Buffer | null): Pick<DlqRecord, 'original_base64' | 'original_size' | 'original_truncated' | 'original_sha256'> {
+  if (!value) return { original_base64: '', original_size: 0 };
+  if (value.length <= MAX_DLQ_ORIGINAL_BYTES) return { original_base64: value.toString('base64'), original_size: value.length };
+  return {
+    original_base64: value.subarray(0, MAX_DLQ_ORIGINAL_BYTES).toString('base64'),
+    original_size: value.length,
+    original_truncated: true,
+    original_sha256: createHash('sha256').update(value).digest('hex'),
+  };
 }
 
 /** Builds the DLQ record for a message: original bytes, reason, and where it came from. */
@@ -29,7 +40,7 @@ export function dlqRecord(service: string, msg: ConsumedMessage, failure: DeadLe
       timestamp: msg.timestamp,
       key_base64: msg.key ? msg.key.toString('base64') : null,
     },
-    original_base64: msg.value ? msg.value.toString('base64') : '',
+    ...original(msg.value),
     failed_at: now.toISOString(),
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { TopicIds, topicNames, type TopicId, type TopicNames } from '@vigil/contracts';
+import { TopicIds, TopicSpecs, topicNames, type TopicId, type TopicNames } from '@vigil/contracts';
 
 /** Brokers of the real Kafka the tests run against (the infra script exports KAFKA_BROKERS). */
 export function testBrokers(): string[] {
@@ -29,7 +29,12 @@ export async function freshTopics(partitions = 3, only: readonly TopicId[] = Top
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: only.map((id) => ({ topic: topics[id], numPartitions: partitions, replicationFactor: 1 })),
+      topics: only.map((id) => ({
+        topic: topics[id],
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: [{ name: 'max.message.bytes', value: String(TopicSpecs[id].maxMessageBytes) }],
+      })),
     });
   } finally {
     await admin.disconnect();
@@ -76,8 +81,10 @@ export async function readTopic(
         if (out.length >= count) resolveDone();
       },
     });
-    const timeout = opts.timeoutMs ?? 30_000;
-    await Promise.race([done, sleep(timeout)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((r) => (timer = setTimeout(r, opts.timeoutMs ?? 30_000)));
+    await Promise.race([done, timedOut]);
+    clearTimeout(timer);
     if (opts.settleMs) await sleep(opts.settleMs);
   } finally {
     await consumer.disconnect();
