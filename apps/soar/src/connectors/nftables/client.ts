@@ -11,15 +11,28 @@ export interface NftRun {
   spawnError?: string;
 }
 
-/** Runs the binary with an argument array: no shell ever sees the arguments. */
+/**
+ * Runs the binary with an argument array: no shell ever sees the arguments. The environment is
+ * passed explicitly so the PATH lookup uses this module's view of it.
+ */
 export function runFile(binary: string, args: readonly string[], timeoutMs: number): Promise<NftRun> {
   return new Promise((resolve) => {
-    execFile(binary, [...args], { timeout: timeoutMs, maxBuffer: 64 * 1024, shell: false, windowsHide: true }, (err, stdout, stderr) => {
-      if (!err) return resolve({ code: 0, stdout, stderr, timedOut: false });
-      const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string };
-      if (typeof e.code === 'string') return resolve({ code: null, stdout, stderr, timedOut: false, spawnError: e.code });
-      resolve({ code: typeof e.code === 'number' ? e.code : null, stdout, stderr, timedOut: e.killed === true || e.signal === 'SIGTERM' });
-    });
+    execFile(
+      binary,
+      [...args],
+      { timeout: timeoutMs, maxBuffer: 64 * 1024, shell: false, windowsHide: true, env: process.env },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ code: 0, stdout, stderr, timedOut: false });
+        const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string };
+        if (typeof e.code === 'string') return resolve({ code: null, stdout, stderr, timedOut: false, spawnError: e.code });
+        resolve({
+          code: typeof e.code === 'number' ? e.code : null,
+          stdout,
+          stderr,
+          timedOut: e.killed === true || e.signal === 'SIGTERM',
+        });
+      },
+    );
   });
 }
 
