@@ -6,3 +6,7 @@ export * from './controllable';
 export * from './splunk';
 export * from './elasticsearch';
 export * from './sentinel';
+export * from './slack';
+export * from './pagerduty';
+export * from './twilio';
+export * from './webhook-receiver';

@@ -1,4 +1,5 @@
 import { SEVERITY_RANK, type Alert, type Severity } from '@vigil/contracts';
+import { alertLabels, type AlertLabels } from './labels';
 
 /** The timers of a group, copied from its route (Alertmanager's meanings). */
 export interface GroupTiming {
@@ -30,6 +31,8 @@ export interface GroupAlert {
   group: Record<string, string>;
   tags: string[];
   action?: string;
+  /** The alert's labels at its latest firing (what silences and inhibition rules match on). */
+  labels: Record<string, string>;
   event_count: number;
   first_event_at: string;
   last_event_at: string;
@@ -152,6 +155,7 @@ export function addAlert(state: GroupState | null, a: GroupArrival, nowMs: numbe
         severity: al.severity,
         rule_name: al.rule.name,
         tags: [...al.tags],
+        labels: { ...alertLabels(al).values },
         event_count: al.event_count,
         first_event_at: minIso(existing.first_event_at, al.first_event_at),
         last_event_at: maxIso(existing.last_event_at, al.last_event_at),
@@ -170,6 +174,7 @@ export function addAlert(state: GroupState | null, a: GroupArrival, nowMs: numbe
         group: { ...al.group },
         tags: [...al.tags],
         ...(al.action ? { action: al.action } : {}),
+        labels: { ...alertLabels(al).values },
         event_count: al.event_count,
         first_event_at: al.first_event_at,
         last_event_at: al.last_event_at,
@@ -214,6 +219,11 @@ export type FlushOutcome =
       muted: MutedAlert[];
       state: GroupState | null;
     };
+
+/** The labels of a group member, as silences and inhibition rules see them. */
+export function groupAlertLabels(a: GroupAlert): AlertLabels {
+  return { values: a.labels, tags: a.tags };
+}
 
 /** Most severe first, then most recently seen. */
 export function byImportance(a: GroupAlert, b: GroupAlert): number {

@@ -52,6 +52,19 @@ describe('inhibitedBy', () => {
   });
 });
 
+describe('equal on group.*', () => {
+  const byGroup = buildInhibitRules([
+    InhibitRuleSpecSchema.parse({ source_matchers: ['severity="critical"'], target_matchers: ['severity="high"'], equal: ['group.*'] }),
+  ]);
+  it.each<[string, Record<string, string>, boolean]>([
+    ['same group values mute', { 'source.ip': '203.0.113.7' }, true],
+    ['another value does not', { 'source.ip': '198.51.100.9' }, false],
+    ['an extra group field does not', { 'source.ip': '203.0.113.7', 'actor.user_id': 'bob' }, false],
+  ])('%s', (_what, group, expected) => {
+    expect(inhibitedBy(byGroup, src({ severity: 'high', group }), [src({ severity: 'critical', dedup_key: 'c' })]) !== null).toBe(expected);
+  });
+});
+
 describe('isInhibitSource', () => {
   it.each<[Alert['severity'], boolean]>([
     ['critical', true],

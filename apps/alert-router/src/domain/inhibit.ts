@@ -1,4 +1,4 @@
-import { labelValue, type AlertLabels } from './labels';
+import { GROUP_LABEL_PREFIX, labelValue, type AlertLabels } from './labels';
 import { matchesAll, parseMatcher, type Matcher } from './matchers';
 import type { InhibitRuleSpec } from './routes';
 
@@ -13,6 +13,18 @@ export interface InhibitRule {
 export interface InhibitSource {
   readonly dedupKey: string;
   readonly labels: AlertLabels;
+}
+
+/** `group.*` in `equal` means every group value: same field names and same values on both sides. */
+function equalOn(label: string, a: AlertLabels, b: AlertLabels): boolean {
+  if (label !== 'group.*') return labelValue(a, label) === labelValue(b, label);
+  const groupOf = (l: AlertLabels) =>
+    JSON.stringify(
+      Object.entries(l.values)
+        .filter(([k]) => k.startsWith(GROUP_LABEL_PREFIX))
+        .sort(([x], [y]) => (x < y ? -1 : 1)),
+    );
+  return groupOf(a) === groupOf(b);
 }
 
 function parsed(texts: readonly string[]): Matcher[] {
@@ -49,7 +61,7 @@ export function inhibitedBy(
     for (const s of sources) {
       if (s.dedupKey === target.dedupKey) continue;
       if (!matchesAll(rule.sourceMatchers, s.labels)) continue;
-      if (rule.equal.every((l) => labelValue(s.labels, l) === labelValue(target.labels, l))) return { rule: i, source: s.dedupKey };
+      if (rule.equal.every((l) => equalOn(l, s.labels, target.labels))) return { rule: i, source: s.dedupKey };
     }
   }
   return null;

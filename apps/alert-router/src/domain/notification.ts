@@ -14,9 +14,13 @@ export function groupKey(routeId: string, labels: Readonly<Record<string, string
   return uuidV5(`alert-router/group/${routeId}/${JSON.stringify(labels)}`);
 }
 
-/** One id per (group, sequence, receiver): what the notification log is keyed by. */
-export function notificationId(groupKeyValue: string, seq: number, receiver: string): string {
-  return uuidV5(`alert-router/notification/${groupKeyValue}/${seq}/${receiver}`);
+/**
+ * One id per (group incarnation, sequence, receiver): what the notification log is keyed by. A group
+ * that ended and formed again starts a new incarnation (its creation time), so its sequence numbers
+ * never collide with the old one's.
+ */
+export function notificationId(groupKeyValue: string, createdMs: number, seq: number, receiver: string): string {
+  return uuidV5(`alert-router/notification/${groupKeyValue}/${createdMs}/${seq}/${receiver}`);
 }
 
 function toNotificationAlert(a: GroupAlert): NotificationAlert {
@@ -63,7 +67,7 @@ export function buildNotification(
   if (!Number.isFinite(first)) first = last = nowMs;
   return {
     schema_version: NOTIFICATION_SCHEMA_VERSION,
-    notification_id: notificationId(group.key, flushed.seq, receiver),
+    notification_id: notificationId(group.key, group.created_ms, flushed.seq, receiver),
     group_key: group.key,
     seq: flushed.seq,
     receiver,

@@ -63,7 +63,10 @@ export const InhibitRuleSpecSchema = z.strictObject({
   source_matchers: z.array(MatcherText).min(1).max(32),
   target_matchers: z.array(MatcherText).min(1).max(32),
   /** Labels that must carry the same value on source and target (e.g. the group values). */
-  equal: z.array(GroupByLabel).max(32).default([]),
+  equal: z
+    .array(z.string().regex(/^(group\.\*|[A-Za-z_][A-Za-z0-9_.-]{0,255})$/, 'must be a label name or "group.*"'))
+    .max(32)
+    .default([]),
 });
 export type InhibitRuleSpec = z.infer<typeof InhibitRuleSpecSchema>;
 

@@ -1,0 +1,74 @@
+import { parseRetryAfter } from '@vigil/runtime';
+
+/** An HTTP answer with its body read up to a bound (a destination cannot make us buffer megabytes). */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+async function readBounded(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Failure to reach the destination at all: always worth retrying. */
+export class NetworkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+/**
+ * POSTs and reads the answer. Network failures become a NetworkError whose message names the
+ * failure (ECONNREFUSED, timeout) but never the URL, which may carry a token (Slack webhooks).
+ */
+export async function post(url: string, init: { headers: Record<string, string>; body: string; timeoutMs: number }): Promise<HttpAnswer> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: init.headers,
+      body: init.body,
+      signal: AbortSignal.timeout(init.timeoutMs),
+      redirect: 'error',
+    });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    const why = e.name === 'TimeoutError' ? `timed out after ${init.timeoutMs} ms` : (e.cause?.code ?? e.name);
+    throw new NetworkError(`request failed: ${why}`);
+  }
+  return { status: res.status, headers: res.headers, body: await readBounded(res) };
+}
+
+/** 408, 425, 429 and 5xx may succeed later; any other 4xx will fail the same way again. */
+export function isRetriableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/** Retry-After of an answer, in ms, when it has one. */
+export function retryAfterOf(answer: HttpAnswer, nowMs: number): number | undefined {
+  return parseRetryAfter(answer.headers.get('retry-after'), nowMs) ?? undefined;
+}
+
+/** A short, log-safe excerpt of an answer body. */
+export function excerpt(body: string, max = 300): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}

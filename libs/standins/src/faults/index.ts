@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startHttp, type Handler, type RunningServer } from '../http';
+
+/** A failure the next requests get instead of the real answer. */
+export interface InjectedFault {
+  status: number;
+  /** Sent as Retry-After (seconds). */
+  retryAfterSeconds?: number;
+  /** Raw body; defaults to the stand-in's own error body for that status. */
+  body?: string;
+  contentType?: string;
+}
+
+/** Test controls every stand-in offers. */
+export interface FaultControls {
+  /** The next `n` requests get `fault` (after authentication and validation pass). */
+  failNext(n: number, fault: InjectedFault): void;
+  /** Down: the port stops listening (connection refused). Up: it listens again on the same port. */
+  setDown(down: boolean): Promise<void>;
+  /** Requests answered with an injected fault so far. */
+  readonly faulted: number;
+}
+
+/**
+ * An HTTP server on a fixed port that can be taken down and brought back, and that answers a
+ * queue of injected faults before the real handler: the base of every stand-in.
+ */
+export class RestartableServer implements FaultControls {
+  private server: RunningServer | null = null;
+  private readonly faults: InjectedFault[] = [];
+  private faultedCount = 0;
+  port = 0;
+
+  constructor(
+    private readonly handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>,
+    private readonly maxBody = 1024 * 1024,
+  ) {}
+
+  async start(port = 0): Promise<void> {
+    const h: Handler = (req, res, body) => this.handler(req, res, body);
+    this.server = await startHttp(h, { port, maxBody: this.maxBody });
+    this.port = this.server.port;
+  }
+
+  /** For handlers: takes the next injected fault, if any (call once the request is known to be valid). */
+  takeFault(): InjectedFault | null {
+    const f = this.faults.shift() ?? null;
+    if (f) this.faultedCount++;
+    return f;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get faulted(): number {
+    return this.faultedCount;
+  }
+
+  failNext(n: number, fault: InjectedFault): void {
+    for (let i = 0; i < n; i++) this.faults.push({ ...fault });
+  }
+
+  async setDown(down: boolean): Promise<void> {
+    if (down && this.server) {
+      await this.server.close();
+      this.server = null;
+    } else if (!down && !this.server) {
+      await this.start(this.port);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.server?.close();
+    this.server = null;
+  }
+}
+
+/** Writes an injected fault: its status, Retry-After, and the given or default body. */
+export function writeFault(res: ServerResponse, fault: InjectedFault, defaultBody: string, defaultType: string): void {
+  const body = fault.body ?? defaultBody;
+  res.writeHead(fault.status, {
+    'Content-Type': fault.contentType ?? defaultType,
+    'Content-Length': Buffer.byteLength(body),
+    ...(fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {}),
+  });
+  res.end(body);
+}
