@@ -10,6 +10,7 @@ const FILES = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 } as const;
 
 /** Serves the analyst console: three static files read once at start, nothing else from disk. */
@@ -32,6 +33,11 @@ export class ConsoleController {
   @Get('app.js')
   script(@Res() res: Response): void {
     this.send(res, 'app.js');
+  }
+
+  @Get('favicon.svg')
+  icon(@Res() res: Response): void {
+    this.send(res, 'favicon.svg');
   }
 
   @Get('app.css')
