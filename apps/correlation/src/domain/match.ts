@@ -1,0 +1,137 @@
+import { compileSafeRegex, safeRegexTest } from './regex-safety';
+import type { Condition } from './rule';
+
+/** A compiled condition: true when the event passes. Never throws, whatever the event holds. */
+export type Matcher = (event: unknown) => boolean;
+
+const MISSING = Symbol('missing');
+
+/**
+ * Reads a dotted path (`details.response_code`, `tags.0`) through own properties only, so a path
+ * can never reach Object.prototype. Returns MISSING for absent, null or untraversable values.
+ */
+export function readPath(root: unknown, path: string): unknown {
+  let cur: unknown = root;
+  for (const seg of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return MISSING;
+    if (Array.isArray(cur)) {
+      if (!/^\d+$/.test(seg)) return MISSING;
+      cur = cur[Number(seg)];
+    } else {
+      if (!Object.prototype.hasOwnProperty.call(cur, seg)) return MISSING;
+      cur = (cur as Record<string, unknown>)[seg];
+    }
+    if (cur === undefined || cur === null) return MISSING;
+  }
+  return cur;
+}
+
+export function isMissing(v: unknown): boolean {
+  return v === MISSING;
+}
+
+/** Numbers and numeric strings compare as numbers; otherwise the value itself. */
+function asNumber(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) return Number(v);
+  return null;
+}
+
+type Scalar = string | number | boolean;
+
+/**
+ * Scalar equality as rules mean it: same JSON type and value, except that a number and a numeric
+ * string are equal when their numbers are (producers write response codes both ways).
+ */
+function scalarEquals(field: unknown, want: Scalar, ignoreCase: boolean): boolean {
+  if (typeof field === 'string' && typeof want === 'string') {
+    return ignoreCase ? field.toLowerCase() === want.toLowerCase() : field === want;
+  }
+  if (typeof field === 'boolean' || typeof want === 'boolean') return field === want;
+  if (typeof field === 'number' || typeof want === 'number') {
+    const a = asNumber(field);
+    const b = asNumber(want);
+    return a !== null && b !== null && a === b;
+  }
+  return false;
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/** Compiles one condition. Regexes are compiled (and safety-checked) here, once, at rule load. */
+export function compileCondition(c: Condition): { ok: true; match: Matcher } | { ok: false; reason: string } {
+  const ic = c.ignore_case ?? false;
+  const path = c.field;
+  switch (c.operator) {
+    case 'equals': {
+      const want = c.value;
+      return { ok: true, match: (e) => isScalar(readPath(e, path)) && scalarEquals(readPath(e, path), want, ic) };
+    }
+    case 'not_equals': {
+      const want = c.value;
+      return { ok: true, match: (e) => isScalar(readPath(e, path)) && !scalarEquals(readPath(e, path), want, ic) };
+    }
+    case 'contains': {
+      const want = c.value;
+      const needle = typeof want === 'string' && ic ? want.toLowerCase() : want;
+      return {
+        ok: true,
+        match: (e) => {
+          const v = readPath(e, path);
+          if (typeof v === 'string' && typeof needle === 'string') return (ic ? v.toLowerCase() : v).includes(needle);
+          if (Array.isArray(v)) return v.some((item) => isScalar(item) && scalarEquals(item, want, ic));
+          return false;
+        },
+      };
+    }
+    case 'regex': {
+      const compiled = compileSafeRegex(c.value, ic);
+      if (!compiled.ok) return compiled;
+      const re = compiled.regex;
+      return {
+        ok: true,
+        match: (e) => {
+          const v = readPath(e, path);
+          return typeof v === 'string' && safeRegexTest(re, v);
+        },
+      };
+    }
+    case 'greater_than':
+    case 'less_than': {
+      const bound = c.value;
+      const gt = c.operator === 'greater_than';
+      return {
+        ok: true,
+        match: (e) => {
+          const n = asNumber(readPath(e, path));
+          return n !== null && (gt ? n > bound : n < bound);
+        },
+      };
+    }
+    case 'in':
+    case 'not_in': {
+      const list = c.value;
+      const negate = c.operator === 'not_in';
+      return {
+        ok: true,
+        match: (e) => {
+          const v = readPath(e, path);
+          if (!isScalar(v)) return false;
+          const found = list.some((w) => scalarEquals(v, w, ic));
+          return negate ? !found : found;
+        },
+      };
+    }
+  }
+}
+
+/** Scalar group or distinct value as a string; null when the field is missing or not a scalar. */
+export function scalarText(root: unknown, path: string): string | null {
+  const v = readPath(root, path);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return String(v);
+  return null;
+}

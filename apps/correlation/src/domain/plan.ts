@@ -1,0 +1,127 @@
+import { uuidV5, type SecurityEvent } from '@vigil/contracts';
+import type { CompiledRule, RuleSet } from './compile';
+import { scalarText } from './match';
+import type { KeyCall, WindowEvent, WindowParams } from './window';
+
+/** Engine-wide time settings (from the environment). */
+export interface TimeSettings {
+  /** How far behind its group's watermark an event may arrive and still count. */
+  readonly latenessMs: number;
+  /** Events stamped further than this ahead of processing time are not evaluated. */
+  readonly maxFutureMs: number;
+}
+
+/** Extra key lifetime beyond window/suppression + lateness, for slow batches and clock skew. */
+export const TTL_MARGIN_MS = 60_000;
+/** Largest group value an alert can carry (Alert v1: group values ≤ 1024 characters). */
+export const MAX_GROUP_VALUE = 1024;
+export const MAX_DEDUP_KEY = 512;
+
+/** One event's contribution to one rule's window, with what the alert needs if it fires. */
+export interface PlannedUpdate {
+  readonly rule: CompiledRule;
+  /** Window identity: `<rule id>@<fingerprint>:<group hash>`. */
+  readonly key: string;
+  readonly group: Readonly<Record<string, string>>;
+  readonly dedupKey: string;
+  readonly event: WindowEvent;
+}
+
+export interface EventPlan {
+  /** Stamped beyond processing time + maxFuture: not evaluated by any rule. */
+  readonly future: boolean;
+  readonly updates: PlannedUpdate[];
+  /** Rules whose conditions matched but the event lacks a group_by field (not evaluated). */
+  readonly ungrouped: string[];
+}
+
+export function windowParams(rule: CompiledRule, time: TimeSettings): WindowParams {
+  return {
+    kind: rule.kind,
+    windowMs: rule.windowMs,
+    suppressMs: rule.suppressMs,
+    latenessMs: time.latenessMs,
+    threshold: rule.threshold,
+    stepCounts: rule.steps.map((s) => s.count),
+    ordered: rule.ordered,
+    ttlMs: Math.max(rule.windowMs, rule.suppressMs) + time.latenessMs + TTL_MARGIN_MS,
+  };
+}
+
+/** The group values of an event for a rule, or null when one is missing or too long. */
+export function groupOf(rule: CompiledRule, event: unknown): Record<string, string> | null {
+  const group: Record<string, string> = {};
+  for (const f of rule.groupBy) {
+    const v = scalarText(event, f);
+    if (v === null || v.length > MAX_GROUP_VALUE) return null;
+    group[f] = v;
+  }
+  return group;
+}
+
+/** Rule id plus group values; stable for every firing of the same attack source. */
+export function dedupKeyOf(rule: CompiledRule, group: Readonly<Record<string, string>>, groupHash: string): string {
+  const text = `${rule.id}|${rule.groupBy.map((f) => `${f}=${group[f]}`).join('|')}`;
+  return text.length <= MAX_DEDUP_KEY ? text : `${rule.id}|group:${groupHash}`;
+}
+
+/** Which windows an event updates: the pure half of correlation (matching and grouping). */
+export function planEvent(ruleSet: RuleSet, event: SecurityEvent, sample: string, nowMs: number, time: TimeSettings): EventPlan {
+  const ts = Date.parse(event.timestamp);
+  if (ts - nowMs > time.maxFutureMs) return { future: true, updates: [], ungrouped: [] };
+  const updates: PlannedUpdate[] = [];
+  const ungrouped: string[] = [];
+  for (const rule of ruleSet.rules) {
+    if (!rule.matches(event)) continue;
+    let member: string;
+    if (rule.kind === 'threshold') member = event.event_id;
+    else if (rule.kind === 'distinct_count') {
+      const value = scalarText(event, rule.distinctField!);
+      if (value === null) continue;
+      member = `${event.event_id}\t${value}`;
+    } else {
+      let flags = '';
+      for (const s of rule.steps) flags += s.match(event) ? '1' : '0';
+      if (!flags.includes('1')) continue;
+      member = `${flags}:${event.event_id}`;
+    }
+    const group = groupOf(rule, event);
+    if (!group) {
+      ungrouped.push(rule.id);
+      continue;
+    }
+    const groupHash = uuidV5(JSON.stringify(rule.groupBy.map((f) => group[f]))).replace(/-/g, '');
+    updates.push({
+      rule,
+      key: `${rule.id}@${rule.fingerprint}:${groupHash}`,
+      group,
+      dedupKey: dedupKeyOf(rule, group, groupHash),
+      event: { eventId: event.event_id, ts, member, sample },
+    });
+  }
+  return { future: false, updates, ungrouped };
+}
+
+/** A batch's updates grouped by window key (order kept), so each window gets one atomic call. */
+export interface BatchCall {
+  readonly call: KeyCall;
+  readonly updates: readonly PlannedUpdate[];
+}
+
+export function groupCalls(updates: readonly PlannedUpdate[], time: TimeSettings): BatchCall[] {
+  const byKey = new Map<string, { updates: PlannedUpdate[] }>();
+  for (const u of updates) {
+    let slot = byKey.get(u.key);
+    if (!slot) {
+      slot = { updates: [] };
+      byKey.set(u.key, slot);
+    }
+    slot.updates.push(u);
+  }
+  const out: BatchCall[] = [];
+  for (const [key, slot] of byKey) {
+    const rule = slot.updates[0]!.rule;
+    out.push({ call: { key, params: windowParams(rule, time), events: slot.updates.map((u) => u.event) }, updates: slot.updates });
+  }
+  return out;
+}
