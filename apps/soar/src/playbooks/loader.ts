@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { describeIssues, toIssues, type ResponseAction } from '@vigil/contracts';
 import { ACTION_SPECS, PlaybookSchema, type ConnectorName, type Playbook } from '../domain/playbook';
 
@@ -21,10 +21,12 @@ export function parsePlaybook(
   file: string,
   connectors: { available: ReadonlySet<ConnectorName>; defaults: Readonly<Record<ResponseAction, ConnectorName>> },
 ): Playbook {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+    const at = lines.linePos(e.pos[0]);
+    const line = ` (line ${at.line}, column ${at.col})`;
     throw new PlaybookError(`${file}: YAML${line}: ${e.message.split('\n')[0]}`);
   }
   const result = PlaybookSchema.safeParse(doc.toJS({ maxAliasCount: 50 }));
