@@ -112,9 +112,9 @@ export class HttpClient {
           res.on('data', (c: Buffer) => {
             size += c.length;
             if (size > this.opts.maxResponseBytes) {
+              finish(new HttpTransportError('response_too_large', `answer larger than ${this.opts.maxResponseBytes} bytes`));
               res.destroy();
               r.destroy();
-              finish(new HttpTransportError('response_too_large', `answer larger than ${this.opts.maxResponseBytes} bytes`));
               return;
             }
             chunks.push(c);
@@ -125,12 +125,12 @@ export class HttpClient {
         },
       );
       const timer = setTimeout(() => {
-        r.destroy();
         finish(new HttpTransportError('timeout', `no complete answer within ${this.opts.timeoutMs} ms`));
+        r.destroy();
       }, this.opts.timeoutMs);
       const onAbort = () => {
-        r.destroy();
         finish(new HttpTransportError('aborted', 'request aborted'));
+        r.destroy();
       };
       if (req.signal?.aborted) return onAbort();
       req.signal?.addEventListener('abort', onAbort, { once: true });
