@@ -60,12 +60,10 @@ export function parseRoutesText(file: string, text: string, read: SecretReader):
   if (doc.errors.length > 0) {
     throw new RoutesFileError(
       file,
-      doc.errors
-        .slice(0, 5)
-        .map((e) => ({
-          path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-          message: e.message.split('\n')[0]!,
-        })),
+      doc.errors.slice(0, 5).map((e) => ({
+        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
+        message: e.message.split('\n')[0]!,
+      })),
     );
   }
   const raw: unknown = doc.toJS({ maxAliasCount: 100 });

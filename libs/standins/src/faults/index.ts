@@ -19,6 +19,8 @@ export interface FaultControls {
   setDown(down: boolean): Promise<void>;
   /** Requests answered with an injected fault so far. */
   readonly faulted: number;
+  /** When each injected fault was answered (epoch ms), to check how long a client waited. */
+  readonly faultedAt: readonly number[];
 }
 
 /**
@@ -28,7 +30,7 @@ export interface FaultControls {
 export class RestartableServer implements FaultControls {
   private server: RunningServer | null = null;
   private readonly faults: InjectedFault[] = [];
-  private faultedCount = 0;
+  readonly faultedAt: number[] = [];
   port = 0;
 
   constructor(
@@ -45,7 +47,7 @@ export class RestartableServer implements FaultControls {
   /** For handlers: takes the next injected fault, if any (call once the request is known to be valid). */
   takeFault(): InjectedFault | null {
     const f = this.faults.shift() ?? null;
-    if (f) this.faultedCount++;
+    if (f) this.faultedAt.push(Date.now());
     return f;
   }
 
@@ -54,7 +56,7 @@ export class RestartableServer implements FaultControls {
   }
 
   get faulted(): number {
-    return this.faultedCount;
+    return this.faultedAt.length;
   }
 
   failNext(n: number, fault: InjectedFault): void {

@@ -122,6 +122,7 @@ export async function startPagerDutyStandin(opts: { port?: number; routingKeys?:
     get faulted() {
       return server.faulted;
     },
+    faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),

@@ -139,6 +139,7 @@ export async function startSlackStandin(opts: { port?: number; hookPath?: string
     get faulted() {
       return server.faulted;
     },
+    faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),

@@ -121,6 +121,7 @@ export async function startTwilioStandin(opts: { port?: number; accountSid: stri
     get faulted() {
       return server.faulted;
     },
+    faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),

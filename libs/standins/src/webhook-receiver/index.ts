@@ -77,6 +77,7 @@ export async function startWebhookReceiverStandin(opts: {
     get faulted() {
       return server.faulted;
     },
+    faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { SecretRefSchema, TimeoutSchema, checkUrl, resolveSecret, type Problem, type SecretReader } from '../config-common';
+import {
+  MaybeRefSchema,
+  SecretRefSchema,
+  TimeoutSchema,
+  checkUrl,
+  resolveMaybeRef,
+  resolveSecret,
+  type Problem,
+  type SecretReader,
+} from '../config-common';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
@@ -7,7 +16,8 @@ export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 export const PagerDutyConfigSchema = z.strictObject({
   /** The integration's routing key (32 characters), as ${PAGERDUTY_ROUTING_KEY}. */
   routing_key: SecretRefSchema,
-  url: z.string().default(PAGERDUTY_EVENTS_URL),
+  /** Literal or ${NAME}; defaults to PagerDuty's endpoint. */
+  url: MaybeRefSchema.default(PAGERDUTY_EVENTS_URL),
   /** Resolve the PagerDuty alerts when the group resolves. */
   send_resolved: z.boolean().default(true),
   /** Shown as the event's client. */
@@ -28,6 +38,7 @@ export function pagerDutySettings(cfg: PagerDutyConfig, path: string, read: Secr
   const key = resolveSecret(cfg.routing_key, `${path}.routing_key`, read, problems);
   if (key.value && key.value.length !== 32)
     problems.push({ path: `${path}.routing_key`, message: `${key.variable} must hold a 32-character routing key` });
-  checkUrl(cfg.url, `${path}.url`, problems);
-  return { routingKey: key.value, url: cfg.url, sendResolved: cfg.send_resolved, client: cfg.client, timeoutMs: cfg.timeout };
+  const url = resolveMaybeRef(cfg.url, `${path}.url`, read, problems);
+  checkUrl(url, `${path}.url`, problems);
+  return { routingKey: key.value, url, sendResolved: cfg.send_resolved, client: cfg.client, timeoutMs: cfg.timeout };
 }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { SecretRefSchema, TimeoutSchema, checkUrl, resolveSecret, type Problem, type SecretReader } from '../config-common';
+import {
+  MaybeRefSchema,
+  SecretRefSchema,
+  TimeoutSchema,
+  checkUrl,
+  resolveMaybeRef,
+  resolveSecret,
+  type Problem,
+  type SecretReader,
+} from '../config-common';
 
 export const TWILIO_API_URL = 'https://api.twilio.com';
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -11,7 +20,8 @@ export const SmsConfigSchema = z.strictObject({
   auth_token: SecretRefSchema,
   from: z.string().regex(E164, 'must be an E.164 number such as +14155550100'),
   to: z.array(z.string().regex(E164, 'must be an E.164 number such as +14155550100')).min(1).max(10),
-  base_url: z.string().default(TWILIO_API_URL),
+  /** Literal or ${NAME}; defaults to Twilio's API. */
+  base_url: MaybeRefSchema.default(TWILIO_API_URL),
   /** Keep each text within this many segments (1 or 2). */
   max_segments: z.union([z.literal(1), z.literal(2)]).default(2),
   send_resolved: z.boolean().default(false),
@@ -32,13 +42,14 @@ export interface SmsSettings {
 
 export function smsSettings(cfg: SmsConfig, path: string, read: SecretReader, problems: Problem[]): SmsSettings {
   const token = resolveSecret(cfg.auth_token, `${path}.auth_token`, read, problems);
-  checkUrl(cfg.base_url, `${path}.base_url`, problems);
+  const baseUrl = resolveMaybeRef(cfg.base_url, `${path}.base_url`, read, problems);
+  checkUrl(baseUrl, `${path}.base_url`, problems);
   return {
     accountSid: cfg.account_sid,
     authToken: token.value,
     from: cfg.from,
     to: [...new Set(cfg.to)],
-    baseUrl: cfg.base_url.replace(/\/+$/, ''),
+    baseUrl: baseUrl.replace(/\/+$/, ''),
     maxSegments: cfg.max_segments,
     sendResolved: cfg.send_resolved,
     timeoutMs: cfg.timeout,
