@@ -5,6 +5,7 @@
 type Bench = { name: string; run: () => Promise<void> };
 
 const BENCHES: Bench[] = [
+  { name: 'soar', run: () => import('./soar').then((m) => m.run()) },
   // Each benchmark module registers here: { name: 'ingest', run: () => import('./ingest').then((m) => m.run()) },
 ];
 

@@ -73,16 +73,50 @@ export function undoRecord(task: UndoTask, event: ResponseEvent, at: number, ext
 
 export { iso };
 
-/** Publishes audit records to the responses topic (acks=all), keyed by run so a run's records stay in order. */
+/**
+ * Publishes audit records to the responses topic (acks=all), keyed by run so a run's records stay in
+ * order. Calls made while a send is in flight are coalesced into the next send: the producer keeps
+ * one request in flight, so batching is where concurrent runs get their throughput.
+ */
 export class AuditPublisher {
+  private queue: Array<{ records: readonly ResponseRecord[]; done: (err?: unknown) => void }> = [];
+  private sending = false;
+
   constructor(
     private readonly producer: Producer,
     private readonly topic: string,
+    private readonly maxBatch = 1000,
   ) {}
 
-  async publish(records: readonly ResponseRecord[]): Promise<void> {
-    await this.producer.send(
-      records.map((r) => ({ topic: this.topic, key: r.run_id, value: JSON.stringify(r), headers: { 'vigil-event': r.event } })),
-    );
+  /** Resolves once these records are acknowledged by the broker; rejects if their send failed. */
+  publish(records: readonly ResponseRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ records, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.sending) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    while (this.queue.length > 0) {
+      const batch: typeof this.queue = [];
+      let n = 0;
+      while (this.queue.length > 0 && (batch.length === 0 || n + this.queue[0]!.records.length <= this.maxBatch)) {
+        const next = this.queue.shift()!;
+        n += next.records.length;
+        batch.push(next);
+      }
+      const messages = batch.flatMap((b) =>
+        b.records.map((r) => ({ topic: this.topic, key: r.run_id, value: JSON.stringify(r), headers: { 'vigil-event': r.event } })),
+      );
+      try {
+        await this.producer.send(messages);
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.done(err ?? new Error('send failed'));
+      }
+    }
+    this.sending = false;
   }
 }
