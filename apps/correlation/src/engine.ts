@@ -1,0 +1,190 @@
+import {
+  AlertSchema,
+  EVENT_SCHEMA_VERSION,
+  SecurityEventSchema,
+  decodeJsonObject,
+  describeIssues,
+  toIssues,
+  type Alert,
+  type DecodeFailure,
+  type DecodeLimits,
+  type SecurityEvent,
+  type TopicNames,
+} from '@vigil/contracts';
+import { dlqMessage, type ConsumedMessage, type OutMessage } from '@vigil/kafka';
+import type { Logger } from '@vigil/runtime';
+import { buildAlert } from './domain/alert';
+import type { RuleSet } from './domain/compile';
+import { groupCalls, planEvent, type PlannedUpdate, type TimeSettings } from './domain/plan';
+import { MemoryWindowStore, type KeyCall, type KeyResult } from './domain/window';
+import type { CorrelationMetrics } from './metrics';
+
+export const SERVICE = 'correlation';
+
+/** Largest event JSON kept as an alert sample; bigger ones are kept with their details replaced. */
+export const MAX_SAMPLE_BYTES = 16 * 1024;
+
+/** A firing whose alert was published: the store stops re-delivering it. */
+export interface PublishedRef {
+  key: string;
+  eventId: string;
+}
+
+/** Where window state lives: Redis in production, memory for the evaluator-alone benchmark. */
+export interface WindowStore {
+  apply(calls: readonly KeyCall[], nowMs: number): Promise<KeyResult[]>;
+  markPublished(refs: readonly PublishedRef[], nowMs: number): Promise<void>;
+  /** Round trips to the store so far (0 for memory). */
+  readonly roundTrips: number;
+}
+
+/** The pure evaluator behind the WindowStore interface (no Redis). */
+export class MemoryStore implements WindowStore {
+  readonly roundTrips = 0;
+  constructor(readonly memory: MemoryWindowStore = new MemoryWindowStore()) {}
+  async apply(calls: readonly KeyCall[], nowMs: number): Promise<KeyResult[]> {
+    return this.memory.apply(calls, nowMs);
+  }
+  async markPublished(refs: readonly PublishedRef[], nowMs: number): Promise<void> {
+    this.memory.markPublished(refs, nowMs);
+  }
+}
+
+export interface EngineSettings {
+  readonly topics: TopicNames;
+  readonly time: TimeSettings;
+  readonly decode: DecodeLimits;
+}
+
+export interface BatchOutput {
+  /** Alerts and DLQ records, to send in one acks=all request. */
+  readonly messages: OutMessage[];
+  /** Firings to mark published once `messages` are acknowledged. */
+  readonly published: PublishedRef[];
+  readonly alerts: Alert[];
+}
+
+type Parsed = { ok: true; event: SecurityEvent } | DecodeFailure;
+
+/** Validated-topic bytes in; a SecurityEvent v1 or the reason it cannot be one. */
+export function parseEvent(value: Buffer | null, limits: DecodeLimits): Parsed {
+  const decoded = decodeJsonObject(value, limits);
+  if (!decoded.ok) return decoded;
+  const version = decoded.value.schema_version;
+  if (version !== EVENT_SCHEMA_VERSION) {
+    const reason = `schema_version ${JSON.stringify(version ?? null).slice(0, 40)} is not supported (correlation reads version ${EVENT_SCHEMA_VERSION})`;
+    return { ok: false, kind: 'unsupported_schema_version', reason, issues: [{ path: 'schema_version', message: reason }] };
+  }
+  const parsed = SecurityEventSchema.safeParse(decoded.value);
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error);
+    return { ok: false, kind: 'schema_violation', reason: describeIssues(issues), issues };
+  }
+  return { ok: true, event: parsed.data };
+}
+
+function sampleOf(event: SecurityEvent, value: Buffer): string {
+  if (value.length <= MAX_SAMPLE_BYTES) return value.toString('utf8');
+  return JSON.stringify({ ...event, details: { vigil_truncated: true } });
+}
+
+/**
+ * One consumed batch through correlation, minus the Kafka I/O: parse at the edge (DLQ what fails),
+ * plan the window updates (pure), apply them to the store in one round trip, turn firings into
+ * alerts. The caller sends `messages`, then marks `published`, then commits.
+ */
+export class CorrelationEngine {
+  constructor(
+    private readonly rules: () => RuleSet,
+    private readonly store: WindowStore,
+    private readonly settings: EngineSettings,
+    private readonly metrics: CorrelationMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async process(messages: readonly ConsumedMessage[], nowMs: number): Promise<BatchOutput> {
+    const { topics, time } = this.settings;
+    const ruleSet = this.rules(); // one snapshot per batch: a reload never splits a batch
+    const out: OutMessage[] = [];
+    const updates: PlannedUpdate[] = [];
+    const source = new Map<string, ConsumedMessage>();
+    for (const m of messages) {
+      const p = parseEvent(m.value, this.settings.decode);
+      if (!p.ok) {
+        this.metrics.shared.deadLettered.inc({ topic: topics.alertsDlq, kind: p.kind });
+        this.logger.warn(
+          { topic: m.topic, partition: m.partition, offset: m.offset, kind: p.kind, reason: p.reason },
+          'event dead-lettered',
+        );
+        out.push(dlqMessage(topics.alertsDlq, SERVICE, m, p));
+        continue;
+      }
+      const plan = planEvent(ruleSet, p.event, sampleOf(p.event, m.value!), nowMs, time);
+      if (plan.future) {
+        this.metrics.futureEvents.inc();
+        this.logger.debug(
+          { event_id: p.event.event_id, timestamp: p.event.timestamp },
+          'event stamped beyond the future cap; not evaluated',
+        );
+        continue;
+      }
+      for (const r of plan.ungrouped) this.metrics.ungrouped.inc({ rule: r });
+      if (plan.updates.length > 0 && !source.has(p.event.event_id)) source.set(p.event.event_id, m);
+      updates.push(...plan.updates);
+    }
+
+    const calls = groupCalls(updates, time);
+    const results = await this.store.apply(
+      calls.map((c) => c.call),
+      nowMs,
+    );
+
+    const alerts: Alert[] = [];
+    const published: PublishedRef[] = [];
+    const seen = new Set<string>();
+    results.forEach((res, i) => {
+      const batchCall = calls[i]!;
+      res.statuses.forEach((status, j) => {
+        const u = batchCall.updates[j]!;
+        this.metrics.windowUpdates.inc({ rule: u.rule.id, status });
+        const fire = res.fires[j];
+        if (!fire) return;
+        published.push({ key: u.key, eventId: fire.e });
+        const alert = buildAlert(u.rule, u.group, u.dedupKey, fire);
+        if (seen.has(alert.alert_id)) return; // the trigger and its duplicate in one batch
+        seen.add(alert.alert_id);
+        const checked = AlertSchema.safeParse(alert);
+        if (!checked.success) {
+          // A bug, not bad input: keep the evidence on the DLQ with the triggering event.
+          const issues = toIssues(checked.error);
+          const m = source.get(u.event.eventId);
+          this.logger.error({ rule: u.rule.id, issues }, 'built alert fails the Alert schema; dead-lettering its trigger');
+          this.metrics.shared.deadLettered.inc({ topic: topics.alertsDlq, kind: 'schema_violation' });
+          if (m)
+            out.push(
+              dlqMessage(topics.alertsDlq, SERVICE, m, {
+                kind: 'schema_violation',
+                reason: `alert for rule ${u.rule.id}: ${describeIssues(issues)}`,
+                issues,
+              }),
+            );
+          return;
+        }
+        this.metrics.alerts.inc({ rule: u.rule.id, delivery: status === 'refire' ? 'republished' : 'new' });
+        this.logger.info(
+          {
+            alert_id: alert.alert_id,
+            rule: u.rule.id,
+            dedup_key: alert.dedup_key,
+            event_count: alert.event_count,
+            republished: status === 'refire',
+          },
+          'alert',
+        );
+        alerts.push(alert);
+        out.push({ topic: topics.alerts, key: alert.dedup_key, value: JSON.stringify(alert), headers: { 'vigil-rule': u.rule.id } });
+      });
+    });
+    return { messages: out, published, alerts };
+  }
+}
