@@ -83,15 +83,19 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
   transform(messages: readonly ConsumedMessage[], nowMs: number): OutMessage[] {
     const env = this.config.env;
     const out: OutMessage[] = [];
+    let current: ConsumedMessage | undefined;
+    const opts: ValidateOptions = {
+      limits: { maxBytes: env.INGEST_MAX_MESSAGE_BYTES, maxDepth: env.INGEST_MAX_DEPTH },
+      nowMs,
+      receivedAt: new Date(nowMs).toISOString(),
+      futureToleranceMs: env.INGEST_FUTURE_TOLERANCE_SECONDS * 1000,
+      // Same raw position, same id: a redelivered event without event_id is still one event.
+      fallbackEventId: () => uuidV5(`raw:${current!.topic}/${current!.partition}/${current!.offset}`),
+      integrity: this.config.integrity,
+      keys: this.config.keys,
+    };
     for (const m of messages) {
-      const opts: ValidateOptions = {
-        limits: { maxBytes: env.INGEST_MAX_MESSAGE_BYTES, maxDepth: env.INGEST_MAX_DEPTH },
-        nowMs,
-        futureToleranceMs: env.INGEST_FUTURE_TOLERANCE_SECONDS * 1000,
-        fallbackEventId: () => uuidV5(`raw:${m.topic}/${m.partition}/${m.offset}`),
-        integrity: this.config.integrity,
-        keys: this.config.keys,
-      };
+      current = m;
       const r = validateRawEvent(m.value, opts);
       if (r.ok) {
         this.accepted.inc();

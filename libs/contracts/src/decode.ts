@@ -35,9 +35,10 @@ export function decodeJsonObject(bytes: Buffer | null, limits: DecodeLimits = DE
     return fail('too_large', `message is ${bytes.length} bytes, over the ${limits.maxBytes}-byte limit`);
   }
   if (!isUtf8(bytes)) return fail('invalid_utf8', 'message is not valid UTF-8');
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     return fail('invalid_json', `message is not JSON: ${(err as Error).message.slice(0, 200)}`);
   }
@@ -45,33 +46,87 @@ export function decodeJsonObject(bytes: Buffer | null, limits: DecodeLimits = DE
     const got = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed;
     return fail('not_an_object', `message must be a JSON object, got ${got}`);
   }
-  const problem = inspect(parsed, limits.maxDepth);
+  // A NUL, or a key spelled with \u escapes, can only come from a \u escape in the text, and a
+  // forbidden key only from its name in the text: most events skip those checks entirely.
+  const escapes = text.includes('\\u');
+  const checks: Checks = {
+    maxDepth: limits.maxDepth,
+    nul: escapes,
+    keys: escapes || text.includes('__proto__') || text.includes('constructor') || text.includes('prototype'),
+  };
+  const problem = inspect(parsed, checks);
   return problem ?? { ok: true, value: parsed as Record<string, unknown> };
 }
 
-/** Iterative walk (no recursion, so hostile nesting cannot overflow the stack). */
-function inspect(root: object, maxDepth: number): DecodeFailure | null {
-  const stack: Array<{ node: unknown; depth: number; path: string }> = [{ node: root, depth: 1, path: '' }];
-  while (stack.length > 0) {
-    const { node, depth, path } = stack.pop()!;
+interface Checks {
+  maxDepth: number;
+  nul: boolean;
+  keys: boolean;
+}
+
+/**
+ * Iterative walk (no recursion, so hostile nesting cannot overflow the stack) that builds no path
+ * strings: on the hot path events pass, and only a failure pays for locating itself.
+ */
+function inspect(root: object, checks: Checks): DecodeFailure | null {
+  const nodes: unknown[] = [root];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop()!;
     if (typeof node === 'string') {
-      if (node.includes('\u0000')) return fail('nul_byte', `NUL byte in string at "${path}"`, path);
+      if (node.includes('\u0000')) return locate(root, checks, 'nul_byte');
       continue;
     }
     if (node === null || typeof node !== 'object') continue;
-    if (depth > maxDepth) return fail('too_deep', `nesting deeper than ${maxDepth} levels at "${path}"`, path);
+    if (depth > checks.maxDepth) return locate(root, checks, 'too_deep');
     if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) stack.push({ node: node[i], depth: depth + 1, path: `${path}[${i}]` });
+      for (const child of node) {
+        if (typeof child === 'object' ? child !== null : checks.nul && typeof child === 'string') {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
       continue;
     }
     for (const key of Object.keys(node)) {
-      const childPath = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return fail('forbidden_key', `forbidden key "${key}" at "${childPath}"`, childPath);
-      if (key.includes('\u0000')) return fail('nul_byte', `NUL byte in key at "${path}"`, path);
-      stack.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1, path: childPath });
+      if (checks.keys && (FORBIDDEN_KEYS.has(key) || key.includes('\u0000')))
+        return locate(root, checks, FORBIDDEN_KEYS.has(key) ? 'forbidden_key' : 'nul_byte');
+      const child = (node as Record<string, unknown>)[key];
+      if (typeof child === 'object' ? child !== null : checks.nul && typeof child === 'string') {
+        nodes.push(child);
+        depths.push(depth + 1);
+      }
     }
   }
   return null;
+}
+
+/** Finds the first offending node's path (depth-first, bounded by maxDepth + 1 levels). */
+function locate(root: object, checks: Checks, kind: 'nul_byte' | 'too_deep' | 'forbidden_key'): DecodeFailure {
+  const search = (node: unknown, depth: number, path: string): DecodeFailure | null => {
+    if (typeof node === 'string')
+      return kind === 'nul_byte' && node.includes('\u0000') ? fail(kind, `NUL byte in string at "${path}"`, path) : null;
+    if (node === null || typeof node !== 'object') return null;
+    if (depth > checks.maxDepth)
+      return kind === 'too_deep' ? fail(kind, `nesting deeper than ${checks.maxDepth} levels at "${path}"`, path) : null;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const r = search(node[i], depth + 1, `${path}[${i}]`);
+        if (r) return r;
+      }
+      return null;
+    }
+    for (const key of Object.keys(node)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (kind === 'forbidden_key' && FORBIDDEN_KEYS.has(key)) return fail(kind, `forbidden key "${key}" at "${childPath}"`, childPath);
+      if (kind === 'nul_byte' && key.includes('\u0000')) return fail(kind, `NUL byte in key at "${path}"`, path);
+      const r = search((node as Record<string, unknown>)[key], depth + 1, childPath);
+      if (r) return r;
+    }
+    return null;
+  };
+  return search(root, 1, '') ?? fail(kind, 'message failed a structural check');
 }
 
 /** zod issues as dotted paths and messages, for DLQ records and API answers. */

@@ -59,7 +59,10 @@ export const DlqRecordSchema = z.object({
   original_size: z.number().int().nonnegative().optional(),
   /** True when only the first MAX_DLQ_ORIGINAL_BYTES were kept (the sha256 identifies the whole). */
   original_truncated: z.boolean().optional(),
-  original_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  original_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   failed_at: UtcTimestampSchema,
 });
 export type DlqRecord = z.infer<typeof DlqRecordSchema>;

@@ -4,7 +4,9 @@ const key = Buffer.alloc(32, 7);
 
 describe('canonicalJson', () => {
   it('sorts keys at every level and omits undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' }, u: undefined })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' }, u: undefined })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
   it('keeps nulls, escapes strings as JSON does', () => {
     expect(canonicalJson({ a: null, s: 'é"\n' })).toBe('{"a":null,"s":"é\\"\\n"}');

@@ -1,4 +1,4 @@
-import { parseZonedTimestamp } from './primitives';
+import { canonicalUtcTimestamp, parseZonedTimestamp } from './primitives';
 
 describe('parseZonedTimestamp', () => {
   const cases: Array<[string, string | null]> = [
@@ -28,5 +28,32 @@ describe('parseZonedTimestamp', () => {
   it.each(cases)('reads %s as %s', (input, expected) => {
     const ms = parseZonedTimestamp(input);
     expect(ms === null ? null : new Date(ms).toISOString()).toBe(expected);
+  });
+});
+
+describe('canonicalUtcTimestamp', () => {
+  it.each([
+    ['2026-11-29T10:00:00Z', '2026-11-29T10:00:00.000Z'],
+    ['2026-11-29T10:00:00.123456Z', '2026-11-29T10:00:00.123Z'],
+    ['2026-11-29T10:00:00.5Z', '2026-11-29T10:00:00.500Z'],
+    ['2026-11-29t10:00z', '2026-11-29T10:00:00.000Z'],
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+    ['2026-02-29T00:00:00Z', null],
+    ['1900-02-29T00:00:00Z', null],
+    ['2000-02-29T00:00:00Z', '2000-02-29T00:00:00.000Z'],
+    ['2026-04-31T00:00:00Z', null],
+    ['2026-11-29T10:00:60Z', null],
+    ['2026-11-29T12:00:00.25+02:00', '2026-11-29T10:00:00.250Z'],
+    ['2026-11-29T10:00:00', null],
+  ])('writes %s as %s', (input, expected) => {
+    expect(canonicalUtcTimestamp(input)).toBe(expected);
+  });
+
+  it('agrees with the Date-based parser on every UTC instant of a sample year', () => {
+    for (let t = Date.UTC(2024, 0, 1); t < Date.UTC(2025, 0, 1); t += 3_600_000 * 7 + 12_345) {
+      const iso = new Date(t).toISOString();
+      expect(canonicalUtcTimestamp(iso)).toBe(iso);
+      expect(parseZonedTimestamp(iso)).toBe(t);
+    }
   });
 });

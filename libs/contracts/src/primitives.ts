@@ -19,6 +19,32 @@ export const MediumText = z.string().min(1).max(2048);
 // `datetime.isoformat() + "Z"` on an aware datetime writes "...+00:00Z".
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})[Zz]?)$/;
 
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/**
+ * The canonical UTC form (millisecond precision, trailing Z) of a zoned ISO-8601 timestamp, or null.
+ * UTC input (the common case) is rewritten without building a Date; offsets go through epoch time.
+ */
+export function canonicalUtcTimestamp(text: string): string | null {
+  if (text.length > 40) return null;
+  const m = ISO_RE.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s = '00', frac = '', z] = m;
+  if (z) {
+    const month = Number(mo);
+    const day = Number(d);
+    if (month < 1 || month > 12 || day < 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+    if (day > DAYS_IN_MONTH[month - 1]! || (month === 2 && day === 29 && !isLeap(Number(y)))) return null;
+    return `${y}-${mo}-${d}T${h}:${mi}:${s}.${(frac + '000').slice(0, 3)}Z`;
+  }
+  const epoch = parseZonedTimestamp(text);
+  return epoch === null ? null : new Date(epoch).toISOString();
+}
+
 /** Parses an ISO-8601 timestamp that carries a zone into epoch milliseconds, or null. */
 export function parseZonedTimestamp(text: string): number | null {
   if (text.length > 40) return null;
@@ -49,15 +75,15 @@ export function parseZonedTimestamp(text: string): number | null {
 
 /** A zoned ISO-8601 timestamp in, a UTC ISO string (millisecond precision) out. */
 export const ZonedTimestampSchema = z.string().transform((text, ctx) => {
-  const epoch = parseZonedTimestamp(text);
-  if (epoch === null) {
+  const canonical = canonicalUtcTimestamp(text);
+  if (canonical === null) {
     ctx.addIssue({
       code: 'custom',
       message: 'must be an ISO-8601 date-time with a zone, e.g. 2026-11-29T10:00:00.123Z',
     });
     return z.NEVER;
   }
-  return new Date(epoch).toISOString();
+  return canonical;
 });
 
 /** The canonical form every service writes: UTC, milliseconds, trailing Z. */

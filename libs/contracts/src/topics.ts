@@ -37,15 +37,50 @@ const MIB = 1024 * 1024;
 export const EVENT_TOPIC_MAX_BYTES = 5 * MIB;
 
 export const TopicSpecs: Readonly<Record<TopicId, TopicSpec>> = {
-  eventsRaw: { name: 'security.events.raw', carries: 'events as producers wrote them', retentionMs: 3 * DAY_MS, maxMessageBytes: EVENT_TOPIC_MAX_BYTES },
-  events: { name: 'security.events.v1', carries: 'validated, normalised SecurityEvent v1', retentionMs: 7 * DAY_MS, maxMessageBytes: EVENT_TOPIC_MAX_BYTES },
-  eventsDlq: { name: 'security.events.dlq', carries: 'raw events ingest rejected, with the reason', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
+  eventsRaw: {
+    name: 'security.events.raw',
+    carries: 'events as producers wrote them',
+    retentionMs: 3 * DAY_MS,
+    maxMessageBytes: EVENT_TOPIC_MAX_BYTES,
+  },
+  events: {
+    name: 'security.events.v1',
+    carries: 'validated, normalised SecurityEvent v1',
+    retentionMs: 7 * DAY_MS,
+    maxMessageBytes: EVENT_TOPIC_MAX_BYTES,
+  },
+  eventsDlq: {
+    name: 'security.events.dlq',
+    carries: 'raw events ingest rejected, with the reason',
+    retentionMs: 14 * DAY_MS,
+    maxMessageBytes: MIB,
+  },
   alerts: { name: 'security.alerts.v1', carries: 'Alert v1 raised by correlation', retentionMs: 30 * DAY_MS, maxMessageBytes: 2 * MIB },
-  alertsDlq: { name: 'security.alerts.dlq', carries: 'alerts or validated events a consumer could not read', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
+  alertsDlq: {
+    name: 'security.alerts.dlq',
+    carries: 'alerts or validated events a consumer could not read',
+    retentionMs: 14 * DAY_MS,
+    maxMessageBytes: MIB,
+  },
   responses: { name: 'security.responses.v1', carries: 'audit record of every SOAR step', retentionMs: 90 * DAY_MS, maxMessageBytes: MIB },
-  forwardDlq: { name: 'siem.forward.dlq', carries: 'events a SIEM sink refused or gave up on', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
-  notifications: { name: 'security.notifications.v1', carries: 'delivery record of every notification', retentionMs: 30 * DAY_MS, maxMessageBytes: MIB },
-  notificationsDlq: { name: 'security.notifications.dlq', carries: 'notifications given up after retries', retentionMs: 14 * DAY_MS, maxMessageBytes: MIB },
+  forwardDlq: {
+    name: 'siem.forward.dlq',
+    carries: 'events a SIEM sink refused or gave up on',
+    retentionMs: 14 * DAY_MS,
+    maxMessageBytes: MIB,
+  },
+  notifications: {
+    name: 'security.notifications.v1',
+    carries: 'delivery record of every notification',
+    retentionMs: 30 * DAY_MS,
+    maxMessageBytes: MIB,
+  },
+  notificationsDlq: {
+    name: 'security.notifications.dlq',
+    carries: 'notifications given up after retries',
+    retentionMs: 14 * DAY_MS,
+    maxMessageBytes: MIB,
+  },
 };
 
 export type TopicNames = Readonly<Record<TopicId, string>>;

@@ -6,7 +6,8 @@ import { dlqMessage } from './dlq';
 import { Producer } from './producer';
 
 const logger = silentLogger();
-const kafka = () => createKafka({ brokers: testBrokers(), clientId: uniqueName('c'), partitions: 1, replication: 1, createTopics: false }, logger);
+const kafka = () =>
+  createKafka({ brokers: testBrokers(), clientId: uniqueName('c'), partitions: 1, replication: 1, createTopics: false }, logger);
 
 describe('BatchConsumer', () => {
   it('commits nothing while the handler fails, retries the same batch, and commits once it succeeds', async () => {
@@ -69,7 +70,15 @@ describe('BatchConsumer', () => {
     const producer = new Producer(kafka(), logger);
     await producer.connect();
     try {
-      const msg: ConsumedMessage = { topic: topics.eventsRaw, partition: 0, offset: '41', key: Buffer.from('k'), value: Buffer.from([0xff]), timestamp: '0', headers: {} };
+      const msg: ConsumedMessage = {
+        topic: topics.eventsRaw,
+        partition: 0,
+        offset: '41',
+        key: Buffer.from('k'),
+        value: Buffer.from([0xff]),
+        timestamp: '0',
+        headers: {},
+      };
       await producer.send([dlqMessage(topics.eventsDlq, 'test', msg, { kind: 'invalid_utf8', reason: 'message is not valid UTF-8' })]);
     } finally {
       await producer.disconnect();
@@ -77,6 +86,10 @@ describe('BatchConsumer', () => {
     const [rec] = await readTopic(topics.eventsDlq, 1);
     expect(rec!.key).toBe('k');
     expect(rec!.headers['vigil-error-kind']).toBe('invalid_utf8');
-    expect(JSON.parse(rec!.value.toString())).toMatchObject({ error_kind: 'invalid_utf8', original_base64: '/w==', source: { offset: '41' } });
+    expect(JSON.parse(rec!.value.toString())).toMatchObject({
+      error_kind: 'invalid_utf8',
+      original_base64: '/w==',
+      source: { offset: '41' },
+    });
   });
 });

@@ -6,6 +6,7 @@ const KEY = Buffer.alloc(32, 1);
 const base: ValidateOptions = {
   limits: { maxBytes: 1024 * 1024, maxDepth: 32 },
   nowMs: NOW,
+  receivedAt: new Date(NOW).toISOString(),
   futureToleranceMs: 5 * 60_000,
   fallbackEventId: () => '00000000-0000-5000-8000-000000000001',
   integrity: 'off',
@@ -113,10 +114,25 @@ describe('validateRawEvent: rejected input goes to the DLQ with a reason', () =>
     ['non-JSON bytes', Buffer.from('GET / HTTP/1.1'), 'invalid_json', ''],
     ['JSON that is not an object', Buffer.from('[{"event_type":"authentication"}]'), 'not_an_object', ''],
     ['invalid UTF-8', Buffer.concat([Buffer.from('{"action":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 'invalid_utf8', ''],
-    ['a __proto__ key', Buffer.from(JSON.stringify(classic()).replace('"details":{', '"details":{"__proto__":{"admin":true},')), 'forbidden_key', 'details.__proto__'],
-    ['a constructor key', Buffer.from(JSON.stringify(classic({ details: { constructor: { prototype: {} } } }))), 'forbidden_key', 'details.constructor'],
+    [
+      'a __proto__ key',
+      Buffer.from(JSON.stringify(classic()).replace('"details":{', '"details":{"__proto__":{"admin":true},')),
+      'forbidden_key',
+      'details.__proto__',
+    ],
+    [
+      'a constructor key',
+      Buffer.from(JSON.stringify(classic({ details: { constructor: { prototype: {} } } }))),
+      'forbidden_key',
+      'details.constructor',
+    ],
     ['a NUL byte in a string field', Buffer.from(JSON.stringify(classic({ action: 'log\u0000in' }))), 'nul_byte', 'action'],
-    ['nesting deeper than the limit', Buffer.from(JSON.stringify(classic({ details: JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)) }))), 'too_deep', ''],
+    [
+      'nesting deeper than the limit',
+      Buffer.from(JSON.stringify(classic({ details: JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)) }))),
+      'too_deep',
+      '',
+    ],
   ];
   it.each(bad)('%s', (_name, bytes, kind, path) => {
     const r = validateRawEvent(bytes, base);
@@ -127,7 +143,10 @@ describe('validateRawEvent: rejected input goes to the DLQ with a reason', () =>
   });
 
   it('a message over the size limit', () => {
-    const r = validateRawEvent(Buffer.from(JSON.stringify(classic({ details: { blob: 'x'.repeat(2048) } }))), { ...base, limits: { maxBytes: 1024, maxDepth: 32 } });
+    const r = validateRawEvent(Buffer.from(JSON.stringify(classic({ details: { blob: 'x'.repeat(2048) } }))), {
+      ...base,
+      limits: { maxBytes: 1024, maxDepth: 32 },
+    });
     expect(!r.ok && r.kind).toBe('too_large');
   });
 

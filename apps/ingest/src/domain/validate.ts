@@ -16,8 +16,10 @@ export type IntegrityMode = 'off' | 'verify' | 'require';
 
 export interface ValidateOptions {
   limits: DecodeLimits;
-  /** Processing time, epoch ms: becomes received_at and the reference for "in the future". */
+  /** Processing time, epoch ms: the reference for "in the future". */
   nowMs: number;
+  /** The same instant as an ISO string (computed once per batch): becomes received_at. */
+  receivedAt: string;
   /** Events stamped more than this ahead of now are flagged `future_timestamp` (kept, not dropped). */
   futureToleranceMs: number;
   /** Id for an event that came without one; derived from its raw-topic position so retries agree. */
@@ -95,37 +97,30 @@ export function validateRawEvent(bytes: Buffer | null, opts: ValidateOptions): V
 
 function normalize(input: SecurityEventInput, opts: ValidateOptions, verified: boolean): SecurityEvent {
   const { ip_address: sourceIpAlias, ...source } = input.source;
-  let actor: SecurityEvent['actor'];
-  if (input.actor) {
-    const { ip_address: actorIpAlias, type, ...rest } = input.actor;
-    actor = {
-      ...rest,
-      type: type ?? (rest.user_id || rest.username ? 'user' : 'system'),
-      ...((rest.ip ?? actorIpAlias) ? { ip: rest.ip ?? actorIpAlias } : {}),
-    };
-  }
-  const ip = source.ip ?? sourceIpAlias;
-  const eventMs = Date.parse(input.timestamp);
-  const future = eventMs - opts.nowMs > opts.futureToleranceMs;
+  if (source.ip === undefined && sourceIpAlias !== undefined) source.ip = sourceIpAlias;
   const event: SecurityEvent = {
     schema_version: EVENT_SCHEMA_VERSION,
     event_id: input.event_id ?? opts.fallbackEventId(),
     timestamp: input.timestamp,
-    received_at: new Date(opts.nowMs).toISOString(),
+    received_at: opts.receivedAt,
     event_type: input.event_type,
     severity: input.severity,
-    source: { ...source, ...(ip ? { ip } : {}) },
-    ...(actor ? { actor } : {}),
+    source,
     action: input.action,
     outcome: input.outcome ?? 'unknown',
-    ...(input.target ? { target: input.target } : {}),
     details: input.details ?? {},
-    tags: [...new Set(input.tags ?? [])],
-    ...(input.correlation_id ? { correlation_id: input.correlation_id } : {}),
-    ...(input.integrity ? { integrity: { ...input.integrity, verified } } : {}),
-    ...(input.hash ? { legacy_hash: input.hash } : {}),
-    ...(future ? { flags: ['future_timestamp' as const] } : {}),
+    tags: input.tags ? [...new Set(input.tags)] : [],
   };
+  if (input.actor) {
+    const { ip_address: actorIpAlias, type, ...rest } = input.actor;
+    if (rest.ip === undefined && actorIpAlias !== undefined) rest.ip = actorIpAlias;
+    event.actor = { ...rest, type: type ?? (rest.user_id || rest.username ? 'user' : 'system') };
+  }
+  if (input.target) event.target = input.target;
+  if (input.correlation_id) event.correlation_id = input.correlation_id;
+  if (input.integrity) event.integrity = { ...input.integrity, verified };
+  if (input.hash) event.legacy_hash = input.hash;
+  if (Date.parse(input.timestamp) - opts.nowMs > opts.futureToleranceMs) event.flags = ['future_timestamp'];
   return event;
 }
 
