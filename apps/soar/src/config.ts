@@ -5,8 +5,9 @@ import { kafkaEnvShape } from '@vigil/kafka';
 import { redisEnvShape } from '@vigil/redis';
 import { ConfigError, envBool, envInt, envList, envLogLevel, envPort, readSecret } from '@vigil/runtime';
 import { DEFAULT_DENYLIST_KEY } from '@vigil/security-logger';
-import type { ConnectorName } from './domain/playbook';
+import type { ConnectorName, Playbook } from './domain/playbook';
 import { parseNetworks, type TargetPolicy } from './domain/targets';
+import { PlaybookError, loadPlaybooks } from './playbooks/loader';
 
 const DAY_S = 86_400;
 const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional();
@@ -100,6 +101,10 @@ export interface SoarConfig {
   tokens: ApiToken[];
   defaultConnectors: Record<ResponseAction, ConnectorName>;
   secrets: { firewallToken?: string; scimToken?: string; edrToken?: string };
+  /** Connectors this configuration enables (HTTP ones only with their URL). */
+  connectors: ReadonlySet<ConnectorName>;
+  /** Validated playbooks, loaded at boot: a bad file is a configuration error naming it. */
+  playbooks: Playbook[];
 }
 
 /** Always refused, whatever SOAR_NEVER_BLOCK says: blocking these cuts the host off from itself. */
@@ -144,6 +149,26 @@ export function soarConfig(env: SoarEnv, raw: Record<string, string | undefined>
   };
   if (env.SCIM_URL && !secrets.scimToken) throw new ConfigError('SCIM_TOKEN', 'is required when SCIM_URL is set');
   if (env.EDR_URL && !secrets.edrToken) throw new ConfigError('EDR_TOKEN', 'is required when EDR_URL is set');
+  const connectors = new Set<ConnectorName>(['denylist', 'nftables', 'alert_router']);
+  if (env.FIREWALL_URL) connectors.add('firewall');
+  if (env.SCIM_URL) connectors.add('scim');
+  if (env.EDR_URL) connectors.add('edr');
+  const defaultConnectors: Record<ResponseAction, ConnectorName> = {
+    block_ip: ip,
+    unblock_ip: ip,
+    disable_user: env.SOAR_CONNECTOR_USER,
+    enable_user: env.SOAR_CONNECTOR_USER,
+    isolate_host: env.SOAR_CONNECTOR_HOST,
+    release_host: env.SOAR_CONNECTOR_HOST,
+    notify: 'alert_router',
+  };
+  let playbooks: Playbook[];
+  try {
+    playbooks = loadPlaybooks(env.SOAR_PLAYBOOKS_DIR, { available: connectors, defaults: defaultConnectors });
+  } catch (err) {
+    if (err instanceof PlaybookError) throw new ConfigError('SOAR_PLAYBOOKS_DIR', err.message);
+    throw err;
+  }
   return {
     env,
     policy: {
@@ -152,15 +177,9 @@ export function soarConfig(env: SoarEnv, raw: Record<string, string | undefined>
       neverIsolate: new Set(env.SOAR_NEVER_ISOLATE.map((h) => h.toLowerCase())),
     },
     tokens: parseApiTokens(readSecret(raw, 'SOAR_API_TOKENS')),
-    defaultConnectors: {
-      block_ip: ip,
-      unblock_ip: ip,
-      disable_user: env.SOAR_CONNECTOR_USER,
-      enable_user: env.SOAR_CONNECTOR_USER,
-      isolate_host: env.SOAR_CONNECTOR_HOST,
-      release_host: env.SOAR_CONNECTOR_HOST,
-      notify: 'alert_router',
-    },
+    defaultConnectors,
     secrets,
+    connectors,
+    playbooks,
   };
 }

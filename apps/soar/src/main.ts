@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { Health, Metrics, configOrExit, createLogger, parseEnv, startService } from '@vigil/runtime';
 import { SoarModule } from './app.module';
 import { SoarEnvSchema, soarConfig, type SoarConfig } from './config';
-import { PlaybookError } from './playbooks/loader';
 import { SERVICE } from './soar.pipeline';
 
 async function main(): Promise<void> {
@@ -21,10 +20,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof PlaybookError) {
-    process.stderr.write(`soar: invalid playbook: ${err.message}\n`);
-    process.exit(78);
-  }
   process.stderr.write(`soar failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -8,7 +8,6 @@ import type { SoarConfig } from './config';
 import { buildConnectors } from './connectors';
 import type { Playbook } from './domain/playbook';
 import { SoarMetrics } from './metrics';
-import { loadPlaybooks } from './playbooks/loader';
 import { Runner } from './runner';
 import { AlertIntake, SERVICE } from './soar.pipeline';
 import { SoarStore } from './store/store';
@@ -50,7 +49,7 @@ export class SoarService implements OnApplicationBootstrap, OnApplicationShutdow
       offenderWindowMs: env.SOAR_OFFENDER_WINDOW_SECONDS * 1000,
     });
     const connectors = buildConnectors(config, this.redis, this.producer, this.topics.alerts);
-    this.playbooks = loadPlaybooks(env.SOAR_PLAYBOOKS_DIR, { available: new Set(connectors.keys()), defaults: config.defaultConnectors });
+    this.playbooks = config.playbooks;
     this.audit = new AuditPublisher(this.producer, this.topics.responses);
     this.runner = new Runner(this.store, connectors, this.audit, this.soarMetrics, logger, {
       concurrency: env.SOAR_RUNNER_CONCURRENCY,
