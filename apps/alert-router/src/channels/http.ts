@@ -62,9 +62,24 @@ export function isRetriableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** Retry-After of an answer, in ms, when it has one. */
+/** Longest wait a JSON `retry_after` may ask for (the same cap parseRetryAfter applies). */
+const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
+/**
+ * How long the destination asked us to wait, in ms: the Retry-After header (seconds or an HTTP
+ * date), else a JSON body's `retry_after` in seconds (the form some webhook APIs use on 429).
+ */
 export function retryAfterOf(answer: HttpAnswer, nowMs: number): number | undefined {
-  return parseRetryAfter(answer.headers.get('retry-after'), nowMs) ?? undefined;
+  const header = parseRetryAfter(answer.headers.get('retry-after'), nowMs);
+  if (header !== null) return header;
+  if (answer.status !== 429 || !answer.body.trimStart().startsWith('{')) return undefined;
+  try {
+    const v = (JSON.parse(answer.body) as { retry_after?: unknown }).retry_after;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.min(Math.round(v * 1000), MAX_RETRY_AFTER_MS);
+  } catch {
+    // not JSON after all: no hint
+  }
+  return undefined;
 }
 
 /** A short, log-safe excerpt of an answer body. */
