@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { ConfigError } from '@vigil/runtime';
+import { demoMain } from './demo';
 import { infraMain } from './infra/cli';
 import { InfraError } from './infra/proc';
 
@@ -11,8 +12,10 @@ async function main(argv: string[]): Promise<number> {
   switch (group) {
     case 'infra':
       return infraMain(ROOT, rest);
+    case 'demo':
+      return demoMain(ROOT, rest);
     default:
-      process.stderr.write('usage: vigil-tools infra <up|down|status|topics|reset|run>\n');
+      process.stderr.write('usage: vigil-tools <infra up|down|status|topics|reset|run | demo [--once]>\n');
       return 2;
   }
 }
