@@ -119,7 +119,7 @@ export class CorrelationEngine {
         out.push(dlqMessage(topics.alertsDlq, SERVICE, m, p));
         continue;
       }
-      const plan = planEvent(ruleSet, p.event, sampleOf(p.event, m.value!), nowMs, time);
+      const plan = planEvent(ruleSet, p.event, sampleOf(p.event, m.value!), m.partition, nowMs, time);
       if (plan.future) {
         this.metrics.futureEvents.inc();
         this.logger.debug(

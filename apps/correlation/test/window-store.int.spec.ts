@@ -8,6 +8,8 @@ import { RedisWindowStore, windowKeys } from '../src/redis/window-store';
 import { loadRules } from '../src/rules/loader';
 import { SHIPPED_RULES_DIR } from '../src/config';
 
+const ips = ['203.0.113.1', '203.0.113.2', '198.51.100.3'];
+
 /** Small deterministic PRNG so a failing seed can be replayed. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -27,7 +29,6 @@ const TIME: TimeSettings = { latenessMs: 30_000, maxFutureMs: 300_000 };
 function stream(seed: number, size: number): SecurityEvent[][] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
-  const ips = ['203.0.113.1', '203.0.113.2', '198.51.100.3'];
   const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory'];
   const events: SecurityEvent[] = [];
   let clock = T0;
@@ -149,7 +150,7 @@ describe('the Redis window script against the pure evaluator', () => {
     let now = T0;
     for (const batch of batches) {
       now += 100;
-      const updates = batch.flatMap((e) => planEvent(rules, e, JSON.stringify(e), now, TIME).updates);
+      const updates = batch.flatMap((e) => planEvent(rules, e, JSON.stringify(e), ips.indexOf(e.source.ip!) % 2, now, TIME).updates);
       const calls = groupCalls(updates, TIME).map((c) => c.call);
       const expected = memory.apply(calls, now);
       const actual = await store.apply(calls, now);
@@ -196,7 +197,7 @@ describe('the Redis window script against the pure evaluator', () => {
     prefixes.push(prefix);
     const store = new RedisWindowStore(redis, prefix);
     const batch = stream(7, 50).flat();
-    const updates = batch.flatMap((e) => planEvent(rules, e, JSON.stringify(e), T0, TIME).updates);
+    const updates = batch.flatMap((e) => planEvent(rules, e, JSON.stringify(e), 0, T0, TIME).updates);
     const calls = groupCalls(updates, TIME).map((c) => c.call);
     await store.apply(calls, T0);
     const keys = await redis.keys(`${prefix}*`);

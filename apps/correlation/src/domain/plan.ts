@@ -66,7 +66,14 @@ export function dedupKeyOf(rule: CompiledRule, group: Readonly<Record<string, st
 }
 
 /** Which windows an event updates: the pure half of correlation (matching and grouping). */
-export function planEvent(ruleSet: RuleSet, event: SecurityEvent, sample: string, nowMs: number, time: TimeSettings): EventPlan {
+export function planEvent(
+  ruleSet: RuleSet,
+  event: SecurityEvent,
+  sample: string,
+  partition: number,
+  nowMs: number,
+  time: TimeSettings,
+): EventPlan {
   const ts = Date.parse(event.timestamp);
   if (ts - nowMs > time.maxFutureMs) return { future: true, updates: [], ungrouped: [] };
   const updates: PlannedUpdate[] = [];
@@ -96,7 +103,7 @@ export function planEvent(ruleSet: RuleSet, event: SecurityEvent, sample: string
       key: `${rule.id}@${rule.fingerprint}:${groupHash}`,
       group,
       dedupKey: dedupKeyOf(rule, group, groupHash),
-      event: { eventId: event.event_id, ts, member, sample },
+      event: { eventId: event.event_id, ts, partition, member, sample },
     });
   }
   return { future: false, updates, ungrouped };

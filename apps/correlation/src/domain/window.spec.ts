@@ -9,7 +9,11 @@ const S = 1000;
 const TIME: TimeSettings = { latenessMs: 60 * S, maxFutureMs: 300 * S };
 
 /** Feeds events one batch at a time (each inner array is one batch) and records what happened. */
-function run(rules: RuleSet, batches: SecurityEvent[][], opts: { time?: TimeSettings; publish?: boolean; store?: MemoryWindowStore } = {}) {
+function run(
+  rules: RuleSet,
+  batches: SecurityEvent[][],
+  opts: { time?: TimeSettings; publish?: boolean; store?: MemoryWindowStore; partitionOf?: (e: SecurityEvent) => number } = {},
+) {
   const store = opts.store ?? new MemoryWindowStore();
   const time = opts.time ?? TIME;
   const statuses: EventStatus[] = [];
@@ -19,7 +23,7 @@ function run(rules: RuleSet, batches: SecurityEvent[][], opts: { time?: TimeSett
   for (const batch of batches) {
     const updates: PlannedUpdate[] = [];
     for (const e of batch) {
-      const plan = planEvent(rules, e, JSON.stringify(e), T0, time);
+      const plan = planEvent(rules, e, JSON.stringify(e), opts.partitionOf?.(e) ?? 0, T0, time);
       if (plan.future) future++;
       updates.push(...plan.updates);
     }
@@ -110,6 +114,19 @@ describe('threshold windows', () => {
     const r = run(threshold, each([fail(1, 200), fail(2, 100), fail(3, 199), fail(4, 198)]));
     expect(r.statuses).toEqual(['accepted', 'late', 'accepted', 'accepted']);
     expect(r.fires.map((f) => f.x)).toEqual([200 * S]);
+  });
+
+  it('judges lateness per source partition: a partition consumed behind another is not late', () => {
+    const lagging = (e: SecurityEvent) => (e.action === 'lagging' ? 1 : 0);
+    const r = run(
+      threshold,
+      each([fail(1, 200), fail(2, 100, { action: 'lagging' }), fail(3, 110, { action: 'lagging' }), fail(4, 120, { action: 'lagging' })]),
+      {
+        partitionOf: lagging,
+      },
+    );
+    expect(r.statuses).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    expect(r.fires.map((f) => f.x)).toEqual([120 * S]);
   });
 
   it('does not evaluate events stamped beyond the future cap, so they cannot move any watermark', () => {

@@ -4,14 +4,18 @@
  * integration test feeds both the same streams and requires identical answers.
  *
  * Per (rule, group) the state is: the window (event id → event time, as a sorted set), the
- * group's watermark (newest accepted event time), `sup` (no firing at an event time below it),
+ * group's watermark (newest accepted event time) and one per source partition, `sup` (no firing
+ * at an event time below it),
  * the last few firings (so a redelivered trigger republishes the same alert) and the five most
  * recently accepted events (alert samples).
  *
  * An event at time t is, in order:
  *   1. a re-fire, when it is the event that caused a firing whose alert is not yet marked
  *      published (a crash between window update and publish): the stored firing is returned again;
- *   2. late, when t < watermark − allowed lateness: counted, not added, never fires;
+ *   2. late, when t < (the group's watermark for the event's partition) − allowed lateness:
+ *      counted, not added, never fires. Lateness is judged per partition because partitions are
+ *      consumed independently: during a replay or a backlog one partition may run minutes ahead
+ *      of another, and that skew is the consumer's, not the producers' disorder;
  *   3. a duplicate, when its member is already in the window (event_id is part of the member);
  *   4. accepted: added; the windows that contain it are evaluated.
  * Windows are the half-open spans (x − W, x] ending at an event time x (all integers, ms). A group
@@ -26,7 +30,7 @@ export interface WindowLimits {
   readonly memberCap: number;
   /** Most window entries one evaluation reads (the newest ones in the range). */
   readonly scanCap: number;
-  /** Most candidate window ends one out-of-order evaluation tries. */
+  /** Most candidate window ends one out-of-order distinct_count or sequence evaluation tries. */
   readonly candidateCap: number;
   /** Firings remembered per group for republishing after a crash. */
   readonly fireRecords: number;
@@ -66,6 +70,8 @@ export interface WindowParams {
 export interface WindowEvent {
   readonly eventId: string;
   readonly ts: number;
+  /** Source partition (lateness is judged per partition). */
+  readonly partition: number;
   readonly member: string;
   /** The event as JSON, kept as an alert sample. */
   readonly sample: string;
@@ -205,7 +211,8 @@ export function evaluate(
     if (x < lo || x === lastX) continue;
     if (p.kind === 'sequence' && p.ordered && stepFlags(scan[j]!.member)[lastStep] !== '1') continue;
     lastX = x;
-    if (++tried > limits.candidateCap) break;
+    // Threshold candidates cost a binary search each; the others a scan, so they are capped.
+    if (p.kind !== 'threshold' && ++tried > limits.candidateCap) break;
     const left = lowerBound(scan, x - W + 1);
     const right = upperBound(scan, x) - 1;
     const r = windowFires(p, scan, left, right);
@@ -242,6 +249,7 @@ interface GroupState {
   entries: Entry[];
   members: Set<string>;
   wm: number | null;
+  partitionWm: Map<number, number>;
   sup: number | null;
   fires: Map<string, FireRecord>;
   fireOrder: string[];
@@ -298,6 +306,7 @@ export class MemoryWindowStore {
         entries: [],
         members: new Set(),
         wm: null,
+        partitionWm: new Map(),
         sup: null,
         fires: new Map(),
         fireOrder: [],
@@ -317,7 +326,8 @@ export class MemoryWindowStore {
         fires.push(again ? rec : null);
         continue;
       }
-      if (g.wm !== null && ev.ts < g.wm - p.latenessMs) {
+      const pwm = g.partitionWm.get(ev.partition);
+      if (pwm !== undefined && ev.ts < pwm - p.latenessMs) {
         statuses.push('late');
         fires.push(null);
         continue;
@@ -336,6 +346,7 @@ export class MemoryWindowStore {
       }
       const prevWm = g.wm;
       if (g.wm === null || ev.ts > g.wm) g.wm = ev.ts;
+      if (pwm === undefined || ev.ts > pwm) g.partitionWm.set(ev.partition, ev.ts);
       g.samples.unshift(ev.sample);
       if (g.samples.length > lim.samples) g.samples.length = lim.samples;
       const fire = evaluate(p, g.entries, ev.ts, prevWm, g.sup, lim);

@@ -85,7 +85,7 @@ export class RedisWindowStore implements WindowStore {
         lim.fireRecords,
         lim.samples,
       ];
-      for (const e of c.events) argv.push(e.eventId, e.ts, e.member, e.sample);
+      for (const e of c.events) argv.push(e.eventId, e.ts, e.partition, e.member, e.sample);
       pipe.vigilCorrelationWindow(k.w, k.h, k.s, ...argv);
     }
     const replies = await this.exec(pipe);

@@ -4,10 +4,12 @@
  * the semantics); test/window-store.int.spec.ts runs both on the same streams and requires
  * identical statuses and firing records.
  *
- * KEYS: 1 window (zset member → event time ms), 2 state (hash: wm, sup, fl, f:<eid>, p:<eid>),
+ * KEYS: 1 window (zset member → event time ms), 2 state (hash: wm, pw:<partition>, sup, fl,
+ *       f:<eid>, p:<eid>),
  *       3 samples (list of event JSON, newest first). All three share one hash tag.
  * ARGV: now, kind (t|d|s), W, L, S, N, ordered (1|0), step counts ("5,1"), ttl ms, memberCap,
- *       scanCap, candidateCap, fireRecords, samples, then 4 per event: eid, ts, member, sample.
+ *       scanCap, candidateCap, fireRecords, samples, then 5 per event: eid, ts, partition, member,
+ *       sample.
  * Returns: { statuses ("a" accepted, "d" duplicate, "l" late, "r" refire), then pairs of
  *            (event index, firing record JSON) }.
  */
@@ -133,8 +135,10 @@ local function evaluate(t, prevWm)
       if kind == 's' and ordered and string.sub(flagsOf(scan[j][2]), lastStep, lastStep) ~= '1' then candidate = false end
       if candidate then
         lastX = x
-        tried = tried + 1
-        if tried > candCap then break end
+        if kind ~= 't' then
+          tried = tried + 1
+          if tried > candCap then break end
+        end
         local left = lowerBound(scan, x - W + 1)
         local right = upperBound(scan, x) - 1
         local ok, d = windowFires(scan, left, right)
@@ -148,10 +152,16 @@ end
 local statuses = {}
 local out = { '' }
 local changed = false
-local nev = (#ARGV - FIRST + 1) / 4
+local pws = {}
+local function partitionWm(p)
+  if pws[p] == nil then pws[p] = tonumber(redis.call('HGET', h, 'pw:' .. p)) or false end
+  return pws[p] or nil
+end
+local nev = (#ARGV - FIRST + 1) / 5
 for i = 0, nev - 1 do
-  local b = FIRST + 4 * i
-  local eid, t, member, sample = ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2], ARGV[b + 3]
+  local b = FIRST + 5 * i
+  local eid, t, part, member, sample = ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local pwm = partitionWm(part)
   local rec = redis.call('HGET', h, 'f:' .. eid)
   if rec then
     if redis.call('HEXISTS', h, 'p:' .. eid) == 1 then
@@ -161,7 +171,7 @@ for i = 0, nev - 1 do
       out[#out + 1] = i
       out[#out + 1] = rec
     end
-  elseif wm and t < wm - L then
+  elseif pwm and t < pwm - L then
     statuses[#statuses + 1] = 'l'
   elseif redis.call('ZADD', w, 'NX', fmt(t), member) == 0 then
     statuses[#statuses + 1] = 'd'
@@ -169,6 +179,10 @@ for i = 0, nev - 1 do
     if redis.call('ZCARD', w) > memberCap then redis.call('ZPOPMIN', w, 1) end
     local prevWm = wm
     if wm == nil or t > wm then wm = t; changed = true end
+    if pwm == nil or t > pwm then
+      pws[part] = t
+      redis.call('HSET', h, 'pw:' .. part, fmt(t))
+    end
     redis.call('LPUSH', sl, sample)
     redis.call('LTRIM', sl, 0, sampleCap - 1)
     local fire = evaluate(t, prevWm)
