@@ -33,7 +33,7 @@ describe('the analyst console in headless Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    // Fail, never skip: a missing browser must be visible (tools/src/infra/chromium.ts installs it).
+    // Fail, never skip: a missing browser must be visible (`./vigil test` installs it: tools/src/infra/packages.ts).
     if (!existsSync(CHROMIUM))
       throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) or run ./vigil test, which does`);
     const { namespace, topics } = await freshTopics(1, ['alerts', 'alertsDlq', 'responses']);

@@ -10,7 +10,13 @@ const DEAD_BROKER = ['127.0.0.1:1'];
 describe('SecurityLogger without a reachable broker', () => {
   it('never throws into the caller, holds at most maxBufferedEvents, and counts and reports every drop', async () => {
     const drops: DropInfo[] = [];
-    const logger = new SecurityLogger({ application: 'app', brokers: DEAD_BROKER, maxBufferedEvents: 10, onDrop: (d) => drops.push(d), warn: () => undefined });
+    const logger = new SecurityLogger({
+      application: 'app',
+      brokers: DEAD_BROKER,
+      maxBufferedEvents: 10,
+      onDrop: (d) => drops.push(d),
+      warn: () => undefined,
+    });
     const ids: string[] = [];
     for (let i = 0; i < 25; i++) ids.push(logger.authentication({ userId: `u${i}`, outcome: 'failure', sourceIp: '192.0.2.1' }));
     expect(ids.every((id) => /^[0-9a-f-]{36}$/.test(id))).toBe(true);
@@ -41,7 +47,15 @@ describe('SecurityLogger without a reachable broker', () => {
   });
 
   it('survives an onDrop callback that throws', async () => {
-    const logger = new SecurityLogger({ application: 'app', brokers: DEAD_BROKER, maxBufferedEvents: 1, onDrop: () => { throw new Error('boom'); }, warn: () => undefined });
+    const logger = new SecurityLogger({
+      application: 'app',
+      brokers: DEAD_BROKER,
+      maxBufferedEvents: 1,
+      onDrop: () => {
+        throw new Error('boom');
+      },
+      warn: () => undefined,
+    });
     expect(() => {
       logger.logEvent({ eventType: 'system_event', severity: 'info', action: 'a' });
       logger.logEvent({ eventType: 'system_event', severity: 'info', action: 'b' });
@@ -62,8 +76,17 @@ describe('SecurityLogger file output', () => {
     logger.configurationChange({ userId: 'alice', setting: 'mfa.required', oldValue: true, newValue: false });
     logger.securityAlert({ alertType: 'waf', description: 'SQL injection attempt', severity: 'high', sourceIp: '203.0.113.9' });
     await logger.close();
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.event_type)).toEqual(['authentication', 'authorization', 'data_access', 'configuration_change', 'security_alert']);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.event_type)).toEqual([
+      'authentication',
+      'authorization',
+      'data_access',
+      'configuration_change',
+      'security_alert',
+    ]);
     for (const l of lines) {
       expect(SecurityEventInputSchema.safeParse(l).success).toBe(true);
       const integrity = l.integrity as { mac: string };

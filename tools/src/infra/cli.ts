@@ -6,6 +6,7 @@ import { createKafka, ensureTopics, kafkaEnvShape, kafkaSettings } from '@vigil/
 import { createLogger, parseEnv } from '@vigil/runtime';
 import { kafkaDown, kafkaReset, kafkaStatus, kafkaUp, type Started } from './kafka';
 import { InfraError, say } from './proc';
+import { CHROMIUM, NFTABLES, ensureDebianPackages } from './packages';
 import { redisDown, redisStatus, redisUp } from './redis';
 import { infraSettings, type InfraSettings } from './settings';
 
@@ -67,12 +68,13 @@ async function runWith(s: InfraSettings, argv: string[]): Promise<number> {
   return code;
 }
 
-const USAGE = `usage: infra <up|down|status|topics|reset|run -- command...>
+const USAGE = `usage: infra <up|down|status|topics|reset|prereqs|run -- command...>
   up      start Kafka (jars from Maven Central, cached) and Redis, or reuse running ones
   down    stop what "up" started
   status  say what runs where
   topics  create Vigil's topics (partitions/replication from KAFKA_TOPIC_PARTITIONS/REPLICATION)
   reset   delete the broker's data (keeps the jar cache)
+  prereqs install what the tests need besides Kafka and Redis (Debian chromium, nftables)
   run     up, run the command with KAFKA_BROKERS/REDIS_URL set, then stop what was started
 settings: VIGIL_KAFKA_PORT (9092), VIGIL_REDIS_PORT (6379), VIGIL_KAFKA_VERSION, KAFKA_BROKERS, REDIS_URL`;
 
@@ -95,6 +97,11 @@ export async function infraMain(root: string, args: string[]): Promise<number> {
       return 0;
     case 'topics':
       await createTopics(s.externalBrokers ?? `127.0.0.1:${s.kafkaPort}`);
+      return 0;
+    case 'prereqs':
+      // What the test suite needs beyond Kafka and Redis: a browser and nft.
+      ensureDebianPackages([CHROMIUM, NFTABLES]);
+      say('packages', 'test prerequisites present (chromium, nftables)');
       return 0;
     case 'reset':
       kafkaReset(s);

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { InfraSettings } from './settings';
-import { InfraError, readPid, say, sleep, spawnDaemon, stopGroup, tail, which } from './proc';
+import { InfraError, readPid, say, sleep, spawnDaemon, stopGroup, tail } from './proc';
+import { REDIS, ensureDebianPackages } from './packages';
 import type { Started } from './kafka';
 
 const C = 'redis';
@@ -41,33 +41,6 @@ function parseRedisUrl(url: string): { host: string; port: number } {
   }
 }
 
-/** Installs Debian's redis-server when missing (as root, or through passwordless sudo). */
-function ensureRedisBinary(): void {
-  if (which('redis-server')) return;
-  const asRoot = process.getuid?.() === 0;
-  const sudo = !asRoot && which('sudo') ? ['sudo', '-n'] : [];
-  if (!asRoot && sudo.length === 0) {
-    throw new InfraError('redis-server is missing and this user cannot install packages. Install it: sudo apt-get install -y redis-server');
-  }
-  if (!which('apt-get'))
-    throw new InfraError('redis-server is missing and apt-get is not available; install Redis 7 and put redis-server on PATH');
-  say(C, 'installing redis-server from Debian packages (first run only)');
-  const run = (args: string[]) => {
-    const [cmd, ...rest] = [...sudo, ...args];
-    return spawnSync(cmd!, rest, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  };
-  let r = run(['apt-get', 'install', '-y', '--no-install-recommends', 'redis-server']);
-  if (r.status !== 0) {
-    run(['apt-get', 'update']);
-    r = run(['apt-get', 'install', '-y', '--no-install-recommends', 'redis-server']);
-  }
-  if (r.status !== 0 || !which('redis-server')) throw new InfraError(`installing redis-server failed:\n${(r.stderr ?? '').slice(-1500)}`);
-}
-
 export async function redisUp(s: InfraSettings): Promise<Started> {
   if (s.externalRedis) {
     const { host, port } = parseRedisUrl(s.externalRedis);
@@ -83,7 +56,7 @@ export async function redisUp(s: InfraSettings): Promise<Started> {
     return { address: url, startedHere: false };
   }
   if (ours) await stopGroup(ours, 2_000);
-  ensureRedisBinary();
+  ensureDebianPackages([REDIS]);
   mkdirSync(p.home, { recursive: true });
   // No persistence locally: windows are rebuilt from Kafka retention on a fresh start
   // (docs/operations.md says how to enable AOF in production).
