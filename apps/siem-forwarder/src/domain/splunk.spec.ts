@@ -109,19 +109,19 @@ describe('reading HEC answers', () => {
     expect(classifyHec(429, null, 1, false, 5_000)).toMatchObject({ kind: 'unavailable', retryAfterMs: 5_000 });
   });
 
-  it('an invalid event stops HEC there: earlier events are indexed, that one is refused, later ones go again', () => {
+  it('an invalid event stops HEC there: that one is refused, the others are sent again (none lost, none blamed)', () => {
     const v = classifyHec(400, parseHecAnswer(body({ text: 'Invalid data format', code: 6, 'invalid-event-number': 1 })), 3, false);
     expect(v).toEqual({
       kind: 'items',
       items: [
-        { status: 'ok' },
+        { status: 'resend', reason: 'sent again: HEC refused event 1 of the request' },
         { status: 'reject', reason: 'HEC 400 code 6: Invalid data format' },
         { status: 'resend', reason: 'not read: HEC stopped at event 1' },
       ],
     });
   });
 
-  it('under acknowledgement the events before an invalid one are sent again (they got no ackId)', () => {
+  it('the same under acknowledgement (events before the bad one got no ackId)', () => {
     const v = classifyHec(400, parseHecAnswer(body({ text: 'Incorrect index', code: 7, 'invalid-event-number': 1 })), 2, true);
     expect(v).toMatchObject({ kind: 'items', items: [{ status: 'resend' }, { status: 'reject' }] });
   });

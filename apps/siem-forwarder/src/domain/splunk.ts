@@ -100,7 +100,8 @@ function describe(status: number, a: HecAnswer | null): string {
  * Reads an answer to POST /services/collector/event carrying `count` events.
  * Busy, internal errors, 5xx and 429 are retried; token and format errors are not. With indexer
  * acknowledgement a 200 only starts the wait for the ack. An invalid event stops HEC at that event:
- * the ones before it were accepted, the one named is refused, the rest were never read.
+ * the one named is refused; the others go again (those after it were never read, and for those
+ * before it the answer does not prove they were kept).
  */
 export function classifyHec(
   status: number,
@@ -127,8 +128,9 @@ export function classifyHec(
     if (bad === undefined || bad < 0 || bad >= count) return { kind: 'refused', reason: why };
     const items: ItemOutcome[] = [];
     for (let i = 0; i < count; i++) {
-      if (i < bad)
-        items.push(ackMode ? { status: 'resend', reason: 'accepted without an ackId; sent again to get one' } : { status: 'ok' });
+      // Whether HEC kept the events before the invalid one is not something its answer proves (and
+      // under acknowledgement they got no ackId): send them again. At least once, never lost.
+      if (i < bad) items.push({ status: 'resend', reason: `sent again: HEC refused event ${bad} of the request` });
       else if (i === bad) items.push({ status: 'reject', reason: why });
       else items.push({ status: 'resend', reason: `not read: HEC stopped at event ${bad}` });
     }
