@@ -33,6 +33,8 @@ export const ForwarderEnvSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,200}$/)
     .default('vigil-siem-forwarder'),
   SIEM_PARTITIONS_CONCURRENTLY: envInt(8, 1, 64),
+  /** How long the group waits for a silent member before handing its partitions to others. */
+  SIEM_SESSION_TIMEOUT_MS: envInt(30_000, 6_000, 300_000),
   SIEM_FETCH_MAX_BYTES_PER_PARTITION: envInt(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
   SIEM_MAX_MESSAGE_BYTES: envInt(4 * 1024 * 1024, 1024, 16 * 1024 * 1024),
   SIEM_MAX_DEPTH: envInt(32, 4, 256),

@@ -81,6 +81,7 @@ export class Forwarder {
         metrics,
         partitionsConsumedConcurrently: env.SIEM_PARTITIONS_CONCURRENTLY,
         maxBytesPerPartition: env.SIEM_FETCH_MAX_BYTES_PER_PARTITION,
+        sessionTimeoutMs: env.SIEM_SESSION_TIMEOUT_MS,
       });
       this.lanes.push(lane);
       parts.health?.register(`kafka_consumer_${sink}`, () => lane.consumer.isReady);
