@@ -8,6 +8,7 @@ const BENCHES: Bench[] = [
   { name: 'soar', run: () => import('./soar').then((m) => m.run()) },
   { name: 'ingest', run: () => import('./ingest').then((m) => m.run()) },
   { name: 'router', run: () => import('./router').then((m) => m.run()) },
+  { name: 'correlation', run: () => import('./correlation').then((m) => m.run()) },
   { name: 'forwarder', run: () => import('./forwarder').then((m) => m.run()) },
   // Each benchmark module registers here: { name: 'ingest', run: () => import('./ingest').then((m) => m.run()) },
 ];

@@ -38,9 +38,12 @@ export interface CompiledRule {
   /** threshold and distinct_count: the count to reach; sequence: unused (0). */
   readonly threshold: number;
   readonly groupBy: readonly string[];
+  /** group_by paths split into segments once. */
+  readonly groupPaths: ReadonlyArray<readonly string[]>;
   /** The top-level conditions, AND-ed. */
   readonly matches: Matcher;
   readonly distinctField: string | null;
+  readonly distinctPath: readonly string[] | null;
   readonly steps: readonly CompiledStep[];
   readonly ordered: boolean;
   /**
@@ -111,8 +114,10 @@ export function compileRule(rule: Rule, err: (field: string, message: string) =>
     suppressMs: (rule.suppress_for ?? rule.window) * 1000,
     threshold: rule.kind === 'sequence' ? 0 : rule.threshold,
     groupBy: rule.group_by,
+    groupPaths: rule.group_by.map((f) => f.split('.')),
     matches,
     distinctField: rule.kind === 'distinct_count' ? rule.field : null,
+    distinctPath: rule.kind === 'distinct_count' ? rule.field.split('.') : null,
     steps,
     ordered: rule.kind === 'sequence' ? rule.ordered : true,
     fingerprint: uuidV5(stableJson(shape)).replace(/-/g, '').slice(0, 8),

@@ -10,13 +10,16 @@ const MISSING = Symbol('missing');
  * Reads a dotted path (`details.response_code`, `tags.0`) through own properties only, so a path
  * can never reach Object.prototype. Returns MISSING for absent, null or untraversable values.
  */
-export function readPath(root: unknown, path: string): unknown {
+export function readPath(root: unknown, path: string | readonly string[]): unknown {
+  const segs = typeof path === 'string' ? path.split('.') : path;
   let cur: unknown = root;
-  for (const seg of path.split('.')) {
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
     if (cur === null || typeof cur !== 'object') return MISSING;
     if (Array.isArray(cur)) {
-      if (!/^\d+$/.test(seg)) return MISSING;
-      cur = cur[Number(seg)];
+      const idx = Number(seg);
+      if (!Number.isInteger(idx) || idx < 0 || String(idx) !== seg) return MISSING;
+      cur = cur[idx];
     } else {
       if (!Object.prototype.hasOwnProperty.call(cur, seg)) return MISSING;
       cur = (cur as Record<string, unknown>)[seg];
@@ -63,15 +66,28 @@ function isScalar(v: unknown): v is Scalar {
 /** Compiles one condition. Regexes are compiled (and safety-checked) here, once, at rule load. */
 export function compileCondition(c: Condition): { ok: true; match: Matcher } | { ok: false; reason: string } {
   const ic = c.ignore_case ?? false;
-  const path = c.field;
+  const path = c.field.split('.'); // split once, at load
+  const scalarAt = (e: unknown): unknown => readPath(e, path);
   switch (c.operator) {
     case 'equals': {
       const want = c.value;
-      return { ok: true, match: (e) => isScalar(readPath(e, path)) && scalarEquals(readPath(e, path), want, ic) };
+      return {
+        ok: true,
+        match: (e) => {
+          const v = scalarAt(e);
+          return isScalar(v) && scalarEquals(v, want, ic);
+        },
+      };
     }
     case 'not_equals': {
       const want = c.value;
-      return { ok: true, match: (e) => isScalar(readPath(e, path)) && !scalarEquals(readPath(e, path), want, ic) };
+      return {
+        ok: true,
+        match: (e) => {
+          const v = scalarAt(e);
+          return isScalar(v) && !scalarEquals(v, want, ic);
+        },
+      };
     }
     case 'contains': {
       const want = c.value;
@@ -128,7 +144,7 @@ export function compileCondition(c: Condition): { ok: true; match: Matcher } | {
 }
 
 /** Scalar group or distinct value as a string; null when the field is missing or not a scalar. */
-export function scalarText(root: unknown, path: string): string | null {
+export function scalarText(root: unknown, path: string | readonly string[]): string | null {
   const v = readPath(root, path);
   if (typeof v === 'string') return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);

@@ -11,7 +11,10 @@ export interface TimeSettings {
   readonly maxFutureMs: number;
 }
 
-/** Extra key lifetime beyond window/suppression + lateness, for slow batches and clock skew. */
+/**
+ * Extra key lifetime beyond window/suppression + lateness: covers the TTL refresh interval
+ * (DEFAULT_WINDOW_LIMITS.ttlRefreshMs), slow batches and clock skew.
+ */
 export const TTL_MARGIN_MS = 60_000;
 /** Largest group value an alert can carry (Alert v1: group values ≤ 1024 characters). */
 export const MAX_GROUP_VALUE = 1024;
@@ -20,7 +23,7 @@ export const MAX_DEDUP_KEY = 512;
 /** One event's contribution to one rule's window, with what the alert needs if it fires. */
 export interface PlannedUpdate {
   readonly rule: CompiledRule;
-  /** Window identity: `<rule id>@<fingerprint>:<group hash>`. */
+  /** Window identity: `<rule id>@<fingerprint>:<group id>`. */
   readonly key: string;
   readonly group: Readonly<Record<string, string>>;
   readonly dedupKey: string;
@@ -51,18 +54,33 @@ export function windowParams(rule: CompiledRule, time: TimeSettings): WindowPara
 /** The group values of an event for a rule, or null when one is missing or too long. */
 export function groupOf(rule: CompiledRule, event: unknown): Record<string, string> | null {
   const group: Record<string, string> = {};
-  for (const f of rule.groupBy) {
-    const v = scalarText(event, f);
+  for (let i = 0; i < rule.groupBy.length; i++) {
+    const v = scalarText(event, rule.groupPaths[i]!);
     if (v === null || v.length > MAX_GROUP_VALUE) return null;
-    group[f] = v;
+    group[rule.groupBy[i]!] = v;
   }
   return group;
 }
 
+/** Longest readable group id in a key; longer ones (or odd bytes) are hashed. */
+export const MAX_READABLE_GROUP_ID = 200;
+
+/**
+ * The group's part of a window key: the values themselves, URI-escaped (so `{`, `}` and `|` cannot
+ * break the Redis hash tag or the separator) and readable for an operator, or a hash when long.
+ */
+export function groupIdOf(rule: CompiledRule, group: Readonly<Record<string, string>>): string {
+  const values = rule.groupBy.map((f) => group[f]!);
+  const readable = values.map(encodeURIComponent).join('|');
+  return readable.length <= MAX_READABLE_GROUP_ID ? readable : `h:${uuidV5(JSON.stringify(values)).replace(/-/g, '')}`;
+}
+
 /** Rule id plus group values; stable for every firing of the same attack source. */
-export function dedupKeyOf(rule: CompiledRule, group: Readonly<Record<string, string>>, groupHash: string): string {
+export function dedupKeyOf(rule: CompiledRule, group: Readonly<Record<string, string>>): string {
   const text = `${rule.id}|${rule.groupBy.map((f) => `${f}=${group[f]}`).join('|')}`;
-  return text.length <= MAX_DEDUP_KEY ? text : `${rule.id}|group:${groupHash}`;
+  if (text.length <= MAX_DEDUP_KEY) return text;
+  const values = rule.groupBy.map((f) => group[f]!);
+  return `${rule.id}|group:${uuidV5(JSON.stringify(values)).replace(/-/g, '')}`;
 }
 
 /** Which windows an event updates: the pure half of correlation (matching and grouping). */
@@ -83,7 +101,7 @@ export function planEvent(
     let member: string;
     if (rule.kind === 'threshold') member = event.event_id;
     else if (rule.kind === 'distinct_count') {
-      const value = scalarText(event, rule.distinctField!);
+      const value = scalarText(event, rule.distinctPath!);
       if (value === null) continue;
       member = `${event.event_id}\t${value}`;
     } else {
@@ -97,12 +115,11 @@ export function planEvent(
       ungrouped.push(rule.id);
       continue;
     }
-    const groupHash = uuidV5(JSON.stringify(rule.groupBy.map((f) => group[f]))).replace(/-/g, '');
     updates.push({
       rule,
-      key: `${rule.id}@${rule.fingerprint}:${groupHash}`,
+      key: `${rule.id}@${rule.fingerprint}:${groupIdOf(rule, group)}`,
       group,
-      dedupKey: dedupKeyOf(rule, group, groupHash),
+      dedupKey: dedupKeyOf(rule, group),
       event: { eventId: event.event_id, ts, partition, member, sample },
     });
   }

@@ -36,6 +36,8 @@ export interface WindowLimits {
   readonly fireRecords: number;
   /** Recent events kept per group as alert samples. */
   readonly samples: number;
+  /** Key TTLs are refreshed at most this often (processing time): keys keep ≥ ttl − this. */
+  readonly ttlRefreshMs: number;
 }
 
 export const DEFAULT_WINDOW_LIMITS: WindowLimits = {
@@ -44,6 +46,7 @@ export const DEFAULT_WINDOW_LIMITS: WindowLimits = {
   candidateCap: 32,
   fireRecords: 8,
   samples: 5,
+  ttlRefreshMs: 20_000,
 };
 
 export type WindowKind = 'threshold' | 'distinct_count' | 'sequence';
@@ -99,7 +102,7 @@ export type EventStatus = 'accepted' | 'duplicate' | 'late' | 'refire';
 
 /** All of one batch's events for one (rule, group) key, applied in order in one atomic step. */
 export interface KeyCall {
-  /** Identifies the window: `<rule id>@<fingerprint>:<group hash>`. */
+  /** Identifies the window: `<rule id>@<fingerprint>:<group id>` (see groupIdOf). */
   readonly key: string;
   readonly params: WindowParams;
   readonly events: readonly WindowEvent[];
@@ -185,6 +188,7 @@ export function evaluate(
   prevWm: number | null,
   sup: number | null,
   limits: WindowLimits,
+  member: string,
 ): Firing | null {
   const W = p.windowMs;
   const lo = sup !== null && sup > t ? sup : t;
@@ -198,6 +202,10 @@ export function evaluate(
     const n = right - left + 1;
     if (n < p.threshold) return null;
     return { x: t, f: entries[left]!.score, n };
+  }
+  // In order, an event that is not a last step cannot end an ordered sequence (saves the scan).
+  if (p.kind === 'sequence' && p.ordered && (prevWm === null || t >= prevWm) && stepFlags(member)[p.stepCounts.length - 1] !== '1') {
+    return null;
   }
   // General case: the newest scanCap entries in [lo − W + 1, hi], ascending.
   const from = lowerBound(entries, lo - W + 1);
@@ -256,6 +264,7 @@ interface GroupState {
   published: Set<string>;
   samples: string[];
   expiresAt: number;
+  refreshedAt: number | null;
 }
 
 /**
@@ -313,11 +322,14 @@ export class MemoryWindowStore {
         published: new Set(),
         samples: [],
         expiresAt: 0,
+        refreshedAt: null,
       };
       this.groups.set(call.key, g);
     }
     const statuses: EventStatus[] = [];
     const fires: Array<FireRecord | null> = [];
+    let accepted = 0;
+    let forceTtl = false;
     for (const ev of call.events) {
       const rec = g.fires.get(ev.eventId);
       if (rec) {
@@ -337,6 +349,7 @@ export class MemoryWindowStore {
         fires.push(null);
         continue;
       }
+      if (g.entries.length === 0) forceTtl = true; // the window key is (re)created
       const entry = { score: ev.ts, member: ev.member };
       g.entries.splice(upperBoundEntry(g.entries, entry), 0, entry);
       g.members.add(ev.member);
@@ -349,7 +362,8 @@ export class MemoryWindowStore {
       if (pwm === undefined || ev.ts > pwm) g.partitionWm.set(ev.partition, ev.ts);
       g.samples.unshift(ev.sample);
       if (g.samples.length > lim.samples) g.samples.length = lim.samples;
-      const fire = evaluate(p, g.entries, ev.ts, prevWm, g.sup, lim);
+      accepted++;
+      const fire = evaluate(p, g.entries, ev.ts, prevWm, g.sup, lim, ev.member);
       if (!fire) {
         statuses.push('accepted');
         fires.push(null);
@@ -372,7 +386,11 @@ export class MemoryWindowStore {
       const keepFrom = lowerBound(g.entries, g.wm - p.windowMs - p.latenessMs + 1);
       for (const e of g.entries.splice(0, keepFrom)) g.members.delete(e.member);
     }
-    g.expiresAt = nowMs + p.ttlMs;
+    // Like the script: only a call that accepted something writes, and so refreshes the TTL.
+    if (accepted > 0 && (forceTtl || g.refreshedAt === null || nowMs - g.refreshedAt >= lim.ttlRefreshMs)) {
+      g.expiresAt = nowMs + p.ttlMs;
+      g.refreshedAt = nowMs;
+    }
     return { statuses, fires };
   }
 }

@@ -13,7 +13,7 @@ import { MARK_PUBLISHED_LUA, WINDOW_LUA } from './window.lua';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    vigilCorrelationWindow(w: string, h: string, s: string, ...argv: Array<string | number>): Result<unknown, Context>;
+    vigilCorrelationWindow(w: string, h: string, ...argv: Array<string | number>): Result<unknown, Context>;
     vigilCorrelationMark(h: string, ...eventIds: string[]): Result<unknown, Context>;
   }
 }
@@ -22,12 +22,12 @@ const STATUS: Record<string, EventStatus> = { a: 'accepted', d: 'duplicate', l: 
 const KIND: Record<KeyCall['params']['kind'], string> = { threshold: 't', distinct_count: 'd', sequence: 's' };
 
 /**
- * Redis keys of one window. The `{...}` hash tag holds rule id, rule fingerprint and group hash,
+ * Redis keys of one window. The `{...}` hash tag holds rule id, rule fingerprint and group id,
  * so all keys of a window live in one Redis Cluster slot (a Lua script may only touch one slot).
  */
-export function windowKeys(prefix: string, key: string): { w: string; h: string; s: string } {
+export function windowKeys(prefix: string, key: string): { w: string; h: string } {
   const base = `${prefix}corr:{${key}}`;
-  return { w: `${base}:w`, h: `${base}:h`, s: `${base}:s` };
+  return { w: `${base}:w`, h: `${base}:h` };
 }
 
 /** Parses a firing record written by the script (cjson writes an empty list as {}). */
@@ -52,7 +52,7 @@ export class RedisWindowStore implements WindowStore {
     private readonly limits: WindowLimits = DEFAULT_WINDOW_LIMITS,
   ) {
     if (typeof (redis as Partial<Redis>).vigilCorrelationWindow !== 'function') {
-      redis.defineCommand('vigilCorrelationWindow', { numberOfKeys: 3, lua: WINDOW_LUA });
+      redis.defineCommand('vigilCorrelationWindow', { numberOfKeys: 2, lua: WINDOW_LUA });
       redis.defineCommand('vigilCorrelationMark', { numberOfKeys: 1, lua: MARK_PUBLISHED_LUA });
     }
   }
@@ -84,9 +84,10 @@ export class RedisWindowStore implements WindowStore {
         lim.candidateCap,
         lim.fireRecords,
         lim.samples,
+        lim.ttlRefreshMs,
       ];
       for (const e of c.events) argv.push(e.eventId, e.ts, e.partition, e.member, e.sample);
-      pipe.vigilCorrelationWindow(k.w, k.h, k.s, ...argv);
+      pipe.vigilCorrelationWindow(k.w, k.h, ...argv);
     }
     const replies = await this.exec(pipe);
     return replies.map((reply, i) => this.parse(reply, calls[i]!));

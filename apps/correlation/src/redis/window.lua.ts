@@ -4,17 +4,19 @@
  * the semantics); test/window-store.int.spec.ts runs both on the same streams and requires
  * identical statuses and firing records.
  *
- * KEYS: 1 window (zset member → event time ms), 2 state (hash: wm, pw:<partition>, sup, fl,
- *       f:<eid>, p:<eid>),
- *       3 samples (list of event JSON, newest first). All three share one hash tag.
+ * KEYS: 1 window (zset member → event time ms); 2 state (hash: wm watermark, pw:<partition>
+ *       partition watermarks, sup, n member count, lo oldest member time, ex last TTL refresh, fl firing list, f:<eid> firing records,
+ *       p:<eid> published marks, s0..s4 sample ring with si its write count). One hash tag.
+ * Cost: Lua's redis.call is the expensive part, so state is read once (HMGET) and written once
+ * (HSET); per accepted event the script calls only ZADD plus the evaluation's range query.
  * ARGV: now, kind (t|d|s), W, L, S, N, ordered (1|0), step counts ("5,1"), ttl ms, memberCap,
- *       scanCap, candidateCap, fireRecords, samples, then 5 per event: eid, ts, partition, member,
+ *       scanCap, candidateCap, fireRecords, samples, ttl refresh ms, then 5 per event: eid, ts, partition, member,
  *       sample.
  * Returns: { statuses ("a" accepted, "d" duplicate, "l" late, "r" refire), then pairs of
  *            (event index, firing record JSON) }.
  */
 export const WINDOW_LUA = `
-local w, h, sl = KEYS[1], KEYS[2], KEYS[3]
+local w, h = KEYS[1], KEYS[2]
 local now = tonumber(ARGV[1])
 local kind = ARGV[2]
 local W = tonumber(ARGV[3])
@@ -30,7 +32,8 @@ local scanCap = tonumber(ARGV[11])
 local candCap = tonumber(ARGV[12])
 local fireCap = tonumber(ARGV[13])
 local sampleCap = tonumber(ARGV[14])
-local FIRST = 15
+local refreshMs = tonumber(ARGV[15])
+local FIRST = 16
 
 local function fmt(n) return string.format('%.0f', n) end
 
@@ -103,11 +106,31 @@ local function windowFires(scan, left, right)
   return true, nil
 end
 
-local st = redis.call('HMGET', h, 'wm', 'sup')
+-- State, read once: watermark, suppression, firing list, member count, sample ring index, and
+-- the watermark of every partition this call's events come from.
+local nev = (#ARGV - FIRST + 1) / 5
+local fields = { 'wm', 'sup', 'fl', 'n', 'si', 'lo', 'ex' }
+local parts, seenPart = {}, {}
+for i = 0, nev - 1 do
+  local p = ARGV[FIRST + 5 * i + 2]
+  if not seenPart[p] then
+    seenPart[p] = true
+    parts[#parts + 1] = p
+    fields[#fields + 1] = 'pw:' .. p
+  end
+end
+local st = redis.call('HMGET', h, unpack(fields))
 local wm = tonumber(st[1])
 local sup = tonumber(st[2])
+local fl = st[3] or ''
+local count = tonumber(st[4]) or 0
+local si = tonumber(st[5]) or 0
+local oldest = tonumber(st[6])
+local refreshed = tonumber(st[7])
+local pws = {}
+for j, p in ipairs(parts) do pws[p] = tonumber(st[7 + j]) end
 
-local function evaluate(t, prevWm)
+local function evaluate(t, prevWm, member)
   local lo = t
   if sup and sup > t then lo = sup end
   local hi = t + W - 1
@@ -118,6 +141,9 @@ local function evaluate(t, prevWm)
     if n < N then return nil end
     local first = redis.call('ZRANGEBYSCORE', w, fmt(t - W + 1), fmt(t), 'WITHSCORES', 'LIMIT', 0, 1)
     return { x = t, f = tonumber(first[2]), n = n }
+  end
+  if kind == 's' and ordered and (prevWm == nil or t >= prevWm) and string.sub(flagsOf(member), #steps, #steps) ~= '1' then
+    return nil
   end
   local raw = redis.call('ZREVRANGEBYSCORE', w, fmt(hi), fmt(lo - W + 1), 'WITHSCORES', 'LIMIT', 0, scanCap)
   local m = #raw / 2
@@ -151,71 +177,108 @@ end
 
 local statuses = {}
 local out = { '' }
-local changed = false
-local pws = {}
-local function partitionWm(p)
-  if pws[p] == nil then pws[p] = tonumber(redis.call('HGET', h, 'pw:' .. p)) or false end
-  return pws[p] or nil
+local writes = {}
+local ring = {}
+local accepted = 0
+local forceTtl = false
+local flChanged = false
+
+local function fired(eid)
+  return fl ~= '' and string.find(' ' .. fl .. ' ', ' ' .. eid .. ' ', 1, true) ~= nil
 end
-local nev = (#ARGV - FIRST + 1) / 5
+
+-- The samples newest first: the ring in Redis overlaid with this call's writes.
+local function samples()
+  local n = si
+  if n > sampleCap then n = sampleCap end
+  local names = {}
+  for k = 0, sampleCap - 1 do names[#names + 1] = 's' .. k end
+  local stored = redis.call('HMGET', h, unpack(names))
+  local list = {}
+  for k = 1, n do
+    local idx = (si - k) % sampleCap
+    list[#list + 1] = ring[idx] or stored[idx + 1]
+  end
+  return list
+end
+
 for i = 0, nev - 1 do
   local b = FIRST + 5 * i
   local eid, t, part, member, sample = ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
-  local pwm = partitionWm(part)
-  local rec = redis.call('HGET', h, 'f:' .. eid)
-  if rec then
-    if redis.call('HEXISTS', h, 'p:' .. eid) == 1 then
-      statuses[#statuses + 1] = 'd'
-    else
+  local pwm = pws[part]
+  if fired(eid) then
+    local rec = redis.call('HGET', h, 'f:' .. eid)
+    if rec and redis.call('HEXISTS', h, 'p:' .. eid) == 0 then
       statuses[#statuses + 1] = 'r'
       out[#out + 1] = i
       out[#out + 1] = rec
+    else
+      statuses[#statuses + 1] = 'd'
     end
   elseif pwm and t < pwm - L then
     statuses[#statuses + 1] = 'l'
   elseif redis.call('ZADD', w, 'NX', fmt(t), member) == 0 then
     statuses[#statuses + 1] = 'd'
   else
-    if redis.call('ZCARD', w) > memberCap then redis.call('ZPOPMIN', w, 1) end
-    local prevWm = wm
-    if wm == nil or t > wm then wm = t; changed = true end
-    if pwm == nil or t > pwm then
-      pws[part] = t
-      redis.call('HSET', h, 'pw:' .. part, fmt(t))
+    accepted = accepted + 1
+    -- The window key is (re)created by this ZADD: it must get its TTL now, not at the next refresh.
+    if count == 0 then forceTtl = true end
+    count = count + 1
+    if count > memberCap then
+      redis.call('ZPOPMIN', w, 1)
+      count = count - 1
     end
-    redis.call('LPUSH', sl, sample)
-    redis.call('LTRIM', sl, 0, sampleCap - 1)
-    local fire = evaluate(t, prevWm)
+    local prevWm = wm
+    if wm == nil or t > wm then wm = t end
+    if oldest == nil or t < oldest then oldest = t end
+    if pwm == nil or t > pwm then pws[part] = t; writes['pw:' .. part] = fmt(t) end
+    ring[si % sampleCap] = sample
+    si = si + 1
+    local fire = evaluate(t, prevWm, member)
     statuses[#statuses + 1] = 'a'
     if fire then
       sup = fire.x + S
-      changed = true
-      local r = { e = eid, x = fire.x, f = fire.f, n = fire.n, c = now, s = redis.call('LRANGE', sl, 0, sampleCap - 1) }
+      local r = { e = eid, x = fire.x, f = fire.f, n = fire.n, c = now, s = samples() }
       if fire.d then r.d = fire.d end
       local enc = cjson.encode(r)
       redis.call('HSET', h, 'f:' .. eid, enc)
       local list = {}
-      local fl = redis.call('HGET', h, 'fl')
-      if fl then for id in string.gmatch(fl, '%S+') do list[#list + 1] = id end end
+      for id in string.gmatch(fl, '%S+') do list[#list + 1] = id end
       list[#list + 1] = eid
       if #list > fireCap then
         local old = table.remove(list, 1)
         redis.call('HDEL', h, 'f:' .. old, 'p:' .. old)
       end
-      redis.call('HSET', h, 'fl', table.concat(list, ' '))
+      fl = table.concat(list, ' ')
+      flChanged = true
       out[#out + 1] = i
       out[#out + 1] = enc
     end
   end
 end
-if changed then
-  redis.call('HSET', h, 'wm', fmt(wm))
-  if sup then redis.call('HSET', h, 'sup', fmt(sup)) end
+if accepted > 0 then
+  -- Evict only when the oldest member has fallen out of every window a late event could reach.
+  if oldest <= wm - W - L then
+    count = count - redis.call('ZREMRANGEBYSCORE', w, '-inf', fmt(wm - W - L))
+    local first = redis.call('ZRANGE', w, 0, 0, 'WITHSCORES')
+    oldest = tonumber(first[2]) or wm
+  end
+  local hset = { 'wm', fmt(wm), 'n', count, 'si', si, 'lo', fmt(oldest) }
+  if sup then hset[#hset + 1] = 'sup'; hset[#hset + 1] = fmt(sup) end
+  if flChanged then hset[#hset + 1] = 'fl'; hset[#hset + 1] = fl end
+  for k, v in pairs(writes) do hset[#hset + 1] = k; hset[#hset + 1] = v end
+  for idx, v in pairs(ring) do hset[#hset + 1] = 's' .. idx; hset[#hset + 1] = v end
+  -- TTLs are refreshed at most every refreshMs (they always keep ttl - refreshMs or more).
+  if forceTtl or refreshed == nil or now - refreshed >= refreshMs then
+    hset[#hset + 1] = 'ex'
+    hset[#hset + 1] = fmt(now)
+    redis.call('HSET', h, unpack(hset))
+    redis.call('PEXPIRE', w, ttl)
+    redis.call('PEXPIRE', h, ttl)
+  else
+    redis.call('HSET', h, unpack(hset))
+  end
 end
-if wm then redis.call('ZREMRANGEBYSCORE', w, '-inf', fmt(wm - W - L)) end
-redis.call('PEXPIRE', w, ttl)
-redis.call('PEXPIRE', h, ttl)
-redis.call('PEXPIRE', sl, ttl)
 out[1] = table.concat(statuses)
 return out
 `;

@@ -1,0 +1,239 @@
+/**
+ * Correlation throughput with the six shipped rules over 10 000 distinct source IPs:
+ *   1. the pure evaluator alone (matching + window arithmetic in memory, no Redis), in process;
+ *   2. the same engine with its Redis window store (one pipelined round trip per batch), in process;
+ *   3. the real service as its own process draining a pre-filled validated topic (Kafka + Redis).
+ * All three see the same events in the same run; Redis round trips per event come from (2) and
+ * from the service's own metric.
+ */
+import { createServer } from 'node:net';
+import { topicNames, uuidV5, type SecurityEvent } from '@vigil/contracts';
+import type { ConsumedMessage } from '@vigil/kafka';
+import { Redis } from '@vigil/redis';
+import { Metrics, silentLogger } from '@vigil/runtime';
+import { freshTopics, testRedisUrl, uniqueName } from '@vigil/testing';
+import { SHIPPED_RULES_DIR } from '@vigil/correlation/dist/config';
+import { CorrelationEngine, MemoryStore, type WindowStore } from '@vigil/correlation/dist/engine';
+import { CorrelationMetrics } from '@vigil/correlation/dist/metrics';
+import { RedisWindowStore } from '@vigil/correlation/dist/redis/window-store';
+import { loadRules } from '@vigil/correlation/dist/rules/loader';
+import type { RuleSet } from '@vigil/correlation/dist/domain/compile';
+import { ROOT, fmt, measureDrain, produceMany, startNode, stop, table } from './lib';
+
+const N = Number(process.env.BENCH_CORRELATION_EVENTS ?? 100_000);
+const IPS = 10_000;
+const PARTITIONS = 6;
+const BATCH = 500;
+/** Event time starts an hour ago: a replay, and never beyond the service's future cap. */
+const BASE = Math.floor((Date.now() - 3600_000) / 1000) * 1000;
+
+/** A validated event (SecurityEvent v1) of a realistic mix: logins, authorizations, data reads, API calls. */
+function benchEvent(i: number): SecurityEvent {
+  const ip = `10.${(i % IPS) >> 8}.${(i % IPS) & 255}.${(i % 7) + 1}`;
+  const at = new Date(BASE + i * 2).toISOString(); // 500 events/s of event time
+  const kind = i % 20;
+  const common = {
+    schema_version: 1 as const,
+    event_id: uuidV5(`bench-corr-${i}`),
+    timestamp: at,
+    received_at: at,
+    severity: 'medium' as const,
+    source: { application: 'billing-api', environment: 'production', ip, hostname: `web-${i % 20}` },
+    actor: { type: 'user' as const, user_id: `user-${(i * 7) % 5000}`, session_id: `sess-${i % 9000}` },
+    tags: ['bench'],
+  };
+  if (kind < 11) {
+    return {
+      ...common,
+      event_type: 'authentication',
+      action: 'login',
+      outcome: kind < 9 ? 'failure' : 'success',
+      details: { method: 'password', mfa: false },
+    };
+  }
+  if (kind < 13) {
+    return {
+      ...common,
+      event_type: 'authorization',
+      action: 'access',
+      outcome: 'denied',
+      target: { resource: i % 2 ? '/admin/users' : '/reports' },
+      details: {},
+    };
+  }
+  if (kind < 16) {
+    return {
+      ...common,
+      event_type: 'data_access',
+      action: 'read',
+      outcome: 'success',
+      target: { resource: 'customers' },
+      details: { records: 10 },
+    };
+  }
+  return {
+    ...common,
+    event_type: 'network_event',
+    action: 'GET /api/orders',
+    outcome: 'failure',
+    details: { response_code: [200, 401, 403, 429][i % 4] },
+  };
+}
+
+function partitionOf(e: SecurityEvent): number {
+  let h = 0;
+  for (const c of e.source.ip ?? '') h = (h * 31 + c.charCodeAt(0)) | 0;
+  return Math.abs(h) % PARTITIONS;
+}
+
+/** The events as consumed batches, per partition (as the consumer would hand them over). */
+function batches(): ConsumedMessage[][][] {
+  const parts: ConsumedMessage[][] = Array.from({ length: PARTITIONS }, () => []);
+  const topic = topicNames('bench').events;
+  for (let i = 0; i < N; i++) {
+    const e = benchEvent(i);
+    const p = partitionOf(e);
+    parts[p]!.push({
+      topic,
+      partition: p,
+      offset: String(parts[p]!.length),
+      key: Buffer.from(e.source.ip!),
+      value: Buffer.from(JSON.stringify(e)),
+      timestamp: '0',
+      headers: {},
+    });
+  }
+  return parts.map((msgs) => {
+    const out: ConsumedMessage[][] = [];
+    for (let i = 0; i < msgs.length; i += BATCH) out.push(msgs.slice(i, i + BATCH));
+    return out;
+  });
+}
+
+/** Runs every partition's batches through an engine, two partitions at a time (as the service does). */
+async function drive(
+  rules: RuleSet,
+  store: WindowStore,
+  parts: ConsumedMessage[][][],
+): Promise<{ rate: number; alerts: number; trips: number }> {
+  const engine = new CorrelationEngine(
+    () => rules,
+    store,
+    { topics: topicNames('bench'), time: { latenessMs: 60_000, maxFutureMs: 300_000 }, decode: { maxBytes: 1 << 20, maxDepth: 32 } },
+    new CorrelationMetrics(new Metrics('correlation', { defaultMetrics: false })),
+    silentLogger(),
+  );
+  const before = store.roundTrips;
+  let alerts = 0;
+  const queue = parts.map((_, i) => i);
+  const started = performance.now();
+  const worker = async () => {
+    for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+      for (const b of parts[p]!) {
+        const now = Date.parse(JSON.parse(b[b.length - 1]!.value!.toString()).timestamp);
+        const out = await engine.process(b, now);
+        await store.markPublished(out.published, now);
+        alerts += out.alerts.length;
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: N / seconds, alerts, trips: store.roundTrips - before };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+function metric(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+export async function run(): Promise<void> {
+  const loaded = await loadRules(SHIPPED_RULES_DIR);
+  if (!loaded.ok) throw new Error('shipped rules are invalid');
+  const rules = loaded.ruleSet;
+  const parts = batches();
+  console.log(
+    `events: ${fmt(N)} over ${fmt(IPS)} source IPs, ${rules.rules.length} rules, batches of ${BATCH}, ${PARTITIONS} partitions (2 at a time)`,
+  );
+
+  // Warm-up (JIT) on a throwaway store, then the measured runs.
+  await drive(rules, new MemoryStore(), [parts[0]!.slice(0, 10)]);
+  const pure = await drive(rules, new MemoryStore(), parts);
+
+  const redis = new Redis(testRedisUrl());
+  const prefix = `${uniqueName('bench-corr')}:`;
+  const store = new RedisWindowStore(redis, prefix);
+  const withRedis = await drive(rules, store, parts);
+  const keys = (await redis.keys(`${prefix}*`)).length;
+
+  // The service as its own process, Kafka in and out.
+  const t = await freshTopics(PARTITIONS, ['events', 'alerts', 'alertsDlq']);
+  await produceMany(t.topics.events, N, (i) => {
+    const e = benchEvent(i);
+    return { key: e.source.ip!, value: JSON.stringify(e) };
+  });
+  const group = uniqueName('correlation');
+  const port = await freePort();
+  const svcPrefix = `${uniqueName('bench-svc')}:`;
+  const svc = startNode(`${ROOT}/apps/correlation/dist/main.js`, {
+    VIGIL_TOPIC_NAMESPACE: t.namespace,
+    CORRELATION_GROUP_ID: group,
+    KAFKA_CREATE_TOPICS: 'false',
+    HTTP_PORT: String(port),
+    HTTP_HOST: '127.0.0.1',
+    REDIS_KEY_PREFIX: svcPrefix,
+    CORRELATION_RULES_WATCH: 'false',
+  });
+  let service;
+  let metricsText = '';
+  try {
+    service = await measureDrain(group, t.topics.events, N);
+    metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  } finally {
+    await stop(svc);
+  }
+  for (const p of [prefix, svcPrefix]) {
+    const ks = await redis.keys(`${p}*`);
+    for (let i = 0; i < ks.length; i += 1000) await redis.del(...ks.slice(i, i + 1000));
+  }
+  redis.disconnect();
+  const svcTrips = metric(metricsText, 'vigil_correlation_redis_round_trips_total');
+  const svcConsumed = metric(metricsText, 'vigil_messages_consumed_total');
+  const svcAlerts = metric(metricsText, 'vigil_correlation_alerts_total');
+
+  table([
+    {
+      stage: 'pure evaluator alone (no Redis, in process)',
+      'events/s': fmt(pure.rate),
+      'round trips/event': '0',
+      alerts: fmt(pure.alerts),
+    },
+    {
+      stage: 'engine + Redis window store (in process)',
+      'events/s': fmt(withRedis.rate),
+      'round trips/event': fmt(withRedis.trips / N, 4),
+      alerts: fmt(withRedis.alerts),
+    },
+    {
+      stage: 'correlation service (Kafka in/out + Redis)',
+      'events/s': fmt(service.rate),
+      'round trips/event': svcConsumed ? fmt(svcTrips / svcConsumed, 4) : 'n/a',
+      alerts: fmt(svcAlerts),
+    },
+  ]);
+  console.log(`Redis keys written (in-process run): ${fmt(keys)}`);
+  console.log(`ratio engine+Redis / pure evaluator: ${fmt(withRedis.rate / pure.rate, 2)}`);
+  console.log(`ratio service / pure evaluator: ${fmt(service.rate / pure.rate, 2)} (target: service ≥ 20,000 events/s)`);
+}
