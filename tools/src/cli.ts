@@ -4,6 +4,7 @@ import { ConfigError } from '@vigil/runtime';
 import { demoMain } from './demo';
 import { infraMain } from './infra/cli';
 import { InfraError } from './infra/proc';
+import { standinsMain } from './standins';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -14,6 +15,8 @@ async function main(argv: string[]): Promise<number> {
       return infraMain(ROOT, rest);
     case 'demo':
       return demoMain(ROOT, rest);
+    case 'standins':
+      return standinsMain(rest);
     default:
       process.stderr.write('usage: vigil-tools <infra up|down|status|topics|reset|run | demo [--once]>\n');
       return 2;
