@@ -390,14 +390,14 @@ export class ElasticsearchStandin {
       types = new Map(Object.entries(this.opts.mappings ?? {}));
       this.fieldTypes.set(index, types);
     }
-    const added: Array<[string, EsFieldType]> = [];
+    const added = new Map<string, EsFieldType>();
     const stack: Array<[string, unknown]> = Object.entries(doc);
     while (stack.length > 0) {
       const [path, raw] = stack.pop()!;
       const values = Array.isArray(raw) ? raw : [raw];
       for (const value of values) {
         if (value === null || value === undefined) continue;
-        const known = types.get(path) ?? added.find(([p]) => p === path)?.[1];
+        const known = types.get(path) ?? added.get(path);
         const isObject = typeof value === 'object' && !Array.isArray(value);
         if (isObject) {
           if (known && known !== 'object') {
@@ -407,7 +407,7 @@ export class ElasticsearchStandin {
               index,
             );
           }
-          if (!known) added.push([path, 'object']);
+          if (!known) added.set(path, 'object');
           for (const [k, v] of Object.entries(value as Record<string, unknown>)) stack.push([`${path}.${k}`, v]);
           continue;
         }
@@ -419,7 +419,7 @@ export class ElasticsearchStandin {
           );
         }
         if (!known) {
-          added.push([
+          added.set(
             path,
             typeof value === 'boolean'
               ? 'boolean'
@@ -430,7 +430,7 @@ export class ElasticsearchStandin {
                 : DATE_RE.test(String(value))
                   ? 'date'
                   : 'text',
-          ]);
+          );
           continue;
         }
         if (!accepts(known, value)) {
