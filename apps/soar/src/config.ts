@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ResponderRoleSchema, type ResponderRole, type ResponseAction } from '@vigil/contracts';
 import { kafkaEnvShape } from '@vigil/kafka';
@@ -8,6 +9,9 @@ import { DEFAULT_DENYLIST_KEY } from '@vigil/security-logger';
 import type { ConnectorName, Playbook } from './domain/playbook';
 import { parseNetworks, type TargetPolicy } from './domain/targets';
 import { PlaybookError, loadPlaybooks } from './playbooks/loader';
+
+/** The playbooks shipped with the service (apps/soar/playbooks), relative to dist/ or src/. */
+export const SHIPPED_PLAYBOOKS_DIR = join(__dirname, '..', 'playbooks');
 
 const DAY_S = 86_400;
 const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional();
@@ -28,7 +32,7 @@ export const SoarEnvSchema = z.object({
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: envPort(8085),
   SOAR_GROUP_ID: z.string().min(1).max(200).default('vigil-soar'),
-  SOAR_PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
+  SOAR_PLAYBOOKS_DIR: z.string().min(1).default(SHIPPED_PLAYBOOKS_DIR),
   SOAR_DRY_RUN: envBool(false),
   /** CIDRs never blocked: own infrastructure. Loopback and link-local are always added. */
   SOAR_NEVER_BLOCK: envList(''),

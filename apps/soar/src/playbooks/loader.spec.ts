@@ -19,7 +19,7 @@ const all = { available: new Set<ConnectorName>(['denylist', 'firewall', 'nftabl
 describe('playbook loading', () => {
   it('loads the shipped example playbooks', () => {
     const pbs = loadPlaybooks(resolve(__dirname, '../../playbooks'), all);
-    expect(pbs.map((p) => p.id)).toEqual(['account-takeover', 'brute-force-containment']);
+    expect(pbs.map((p) => p.id)).toEqual(['account-takeover', 'brute-force-containment', 'data-exfiltration']);
   });
 
   it.each<[string, string]>([
