@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '@vigil/runtime';
 import { demoMain } from './demo';
+import { deployCheckMain } from './deploy';
 import { infraMain } from './infra/cli';
 import { InfraError } from './infra/proc';
 import { standinsMain } from './standins';
@@ -17,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
       return demoMain(ROOT, rest);
     case 'standins':
       return standinsMain(rest);
+    case 'deploy-check':
+      return deployCheckMain(ROOT, rest);
     default:
       process.stderr.write('usage: vigil-tools <infra up|down|status|topics|reset|run | demo [--once]>\n');
       return 2;

@@ -72,7 +72,7 @@ export const STANDIN_PORTS = {
   scim: 10,
   edr: 11,
 } as const;
-type PortName = keyof typeof STANDIN_PORTS;
+export type PortName = keyof typeof STANDIN_PORTS;
 
 export interface RunningStandins {
   /** What the services need to reach the stand-ins (URLs and the matching credentials). */
@@ -81,6 +81,48 @@ export interface RunningStandins {
   status(): Record<string, unknown>;
   statusUrl: string;
   close(): Promise<void>;
+}
+
+/**
+ * The environment that points the services at the stand-ins: URLs (from `url`, by stand-in) and the
+ * credentials the stand-ins accept. docker-compose.yml's defaults must equal this (deploy-check).
+ */
+export function standinsServiceEnv(env: StandinsEnv, url: (name: PortName) => string): Record<string, string> {
+  return {
+    SIEM_ALLOW_PLAINTEXT_HTTP: 'true',
+    SPLUNK_HEC_URL: url('splunk'),
+    SPLUNK_HEC_TOKEN: env.SPLUNK_HEC_TOKEN,
+    ES_URL: url('elasticsearch'),
+    ES_API_KEY: env.ES_API_KEY,
+    SENTINEL_DCE_URL: url('sentinelDce'),
+    SENTINEL_AUTHORITY_URL: url('sentinelAuthority'),
+    SENTINEL_TENANT_ID: env.SENTINEL_TENANT_ID,
+    SENTINEL_CLIENT_ID: env.SENTINEL_CLIENT_ID,
+    SENTINEL_CLIENT_SECRET: env.SENTINEL_CLIENT_SECRET,
+    SENTINEL_DCR_ID: env.SENTINEL_DCR_ID,
+    SENTINEL_STREAM: env.SENTINEL_STREAM,
+    SENTINEL_ALERT_STREAM: env.SENTINEL_ALERT_STREAM,
+    SLACK_WEBHOOK_URL: `${url('slack')}${env.SLACK_HOOK_PATH}`,
+    PAGERDUTY_URL: `${url('pagerduty')}/v2/enqueue`,
+    PAGERDUTY_ROUTING_KEY: env.PAGERDUTY_ROUTING_KEY,
+    TWILIO_URL: url('twilio'),
+    TWILIO_ACCOUNT_SID: env.TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: env.TWILIO_AUTH_TOKEN,
+    ROUTER_WEBHOOK_URL: `${url('webhook')}/vigil`,
+    ROUTER_WEBHOOK_SECRET: env.ROUTER_WEBHOOK_SECRET,
+    FIREWALL_URL: url('firewall'),
+    FIREWALL_TOKEN: env.FIREWALL_TOKEN,
+    SCIM_URL: url('scim'),
+    SCIM_TOKEN: env.SCIM_TOKEN,
+    EDR_URL: url('edr'),
+    EDR_TOKEN: env.EDR_TOKEN,
+    EDR_AUTH: 'bearer',
+  };
+}
+
+/** Base URL of each stand-in for a host name, without starting anything. */
+export function standinsUrls(env: StandinsEnv, host: string): (name: PortName) => string {
+  return (name) => `http://${host}:${env.STANDINS_PORT_BASE + STANDIN_PORTS[name]}`;
 }
 
 /**
@@ -241,36 +283,7 @@ export async function startStandins(env: StandinsEnv): Promise<RunningStandins> 
     closers.push(() => new Promise<void>((r) => page.close(() => r())));
     closers.push(() => at.close());
 
-    const serviceEnv: Record<string, string> = {
-      SIEM_ALLOW_PLAINTEXT_HTTP: 'true',
-      SPLUNK_HEC_URL: at.url('splunk'),
-      SPLUNK_HEC_TOKEN: env.SPLUNK_HEC_TOKEN,
-      ES_URL: at.url('elasticsearch'),
-      ES_API_KEY: env.ES_API_KEY,
-      SENTINEL_DCE_URL: at.url('sentinelDce'),
-      SENTINEL_AUTHORITY_URL: at.url('sentinelAuthority'),
-      SENTINEL_TENANT_ID: env.SENTINEL_TENANT_ID,
-      SENTINEL_CLIENT_ID: env.SENTINEL_CLIENT_ID,
-      SENTINEL_CLIENT_SECRET: env.SENTINEL_CLIENT_SECRET,
-      SENTINEL_DCR_ID: env.SENTINEL_DCR_ID,
-      SENTINEL_STREAM: env.SENTINEL_STREAM,
-      SENTINEL_ALERT_STREAM: env.SENTINEL_ALERT_STREAM,
-      SLACK_WEBHOOK_URL: `${at.url('slack')}${env.SLACK_HOOK_PATH}`,
-      PAGERDUTY_URL: `${at.url('pagerduty')}/v2/enqueue`,
-      PAGERDUTY_ROUTING_KEY: env.PAGERDUTY_ROUTING_KEY,
-      TWILIO_URL: at.url('twilio'),
-      TWILIO_ACCOUNT_SID: env.TWILIO_ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN: env.TWILIO_AUTH_TOKEN,
-      ROUTER_WEBHOOK_URL: `${at.url('webhook')}/vigil`,
-      ROUTER_WEBHOOK_SECRET: env.ROUTER_WEBHOOK_SECRET,
-      FIREWALL_URL: at.url('firewall'),
-      FIREWALL_TOKEN: env.FIREWALL_TOKEN,
-      SCIM_URL: at.url('scim'),
-      SCIM_TOKEN: env.SCIM_TOKEN,
-      EDR_URL: at.url('edr'),
-      EDR_TOKEN: env.EDR_TOKEN,
-      EDR_AUTH: 'bearer',
-    };
+    const serviceEnv = standinsServiceEnv(env, (name) => at.url(name));
     return {
       env: serviceEnv,
       status,

@@ -25,18 +25,23 @@ func main() {
 	flag.Var(&profiles, "profile", "profile to enable (repeatable)")
 	project := flag.String("p", "vigil", "project name")
 	quiet := flag.Bool("q", false, "only validate, print nothing")
+	format := flag.String("format", "yaml", "output format: yaml or json")
+	dotenv := flag.Bool("dotenv", true, "read .env beside the compose file, as docker compose does")
 	flag.Parse()
 	if len(files) == 0 {
 		files = list{"docker-compose.yml"}
 	}
-	opts, err := cli.NewProjectOptions(files,
+	loaders := []cli.ProjectOptionsFn{
 		cli.WithName(*project),
 		cli.WithOsEnv,
-		cli.WithDotEnv,
 		cli.WithProfiles(profiles),
 		cli.WithResolvedPaths(true),
 		cli.WithConsistency(true),
-	)
+	}
+	if *dotenv {
+		loaders = append(loaders, cli.WithDotEnv)
+	}
+	opts, err := cli.NewProjectOptions(files, loaders...)
 	if err != nil {
 		fail(err)
 	}
@@ -47,7 +52,12 @@ func main() {
 	if *quiet {
 		return
 	}
-	out, err := p.MarshalYAML()
+	var out []byte
+	if *format == "json" {
+		out, err = p.MarshalJSON()
+	} else {
+		out, err = p.MarshalYAML()
+	}
 	if err != nil {
 		fail(err)
 	}
