@@ -80,7 +80,22 @@ export interface RunningStandins {
   /** A summary of what each stand-in has received. */
   status(): Record<string, unknown>;
   statusUrl: string;
+  /** The stand-ins themselves, for tests that assert what each one received. */
+  instances: StandinInstances;
   close(): Promise<void>;
+}
+
+export interface StandinInstances {
+  splunk: SplunkStandin;
+  elasticsearch: ElasticsearchStandin;
+  sentinel: SentinelStandin;
+  slack: Awaited<ReturnType<typeof startSlackStandin>>;
+  pagerduty: Awaited<ReturnType<typeof startPagerDutyStandin>>;
+  twilio: Awaited<ReturnType<typeof startTwilioStandin>>;
+  webhook: Awaited<ReturnType<typeof startWebhookReceiverStandin>>;
+  firewall: Awaited<ReturnType<typeof startFirewallStandin>>;
+  scim: Awaited<ReturnType<typeof startScimStandin>>;
+  edr: Awaited<ReturnType<typeof startEdrStandin>>;
 }
 
 /**
@@ -288,6 +303,7 @@ export async function startStandins(env: StandinsEnv): Promise<RunningStandins> 
       env: serviceEnv,
       status,
       statusUrl: `${at.url('status')}/status`,
+      instances: { splunk, elasticsearch: es, sentinel, slack, pagerduty, twilio, webhook, firewall, scim, edr },
       close: async () => {
         for (const c of closers.reverse()) await c().catch(() => undefined);
       },
