@@ -2,18 +2,29 @@
  * Load-time safety check for rule regexes. V8's backtracking engine can take exponential (or high
  * polynomial) time on some patterns; a rule author's typo must not stall the service. Instead of a
  * native RE2 binding (a native build on every install and CI run), a pattern is accepted only
- * when it stays inside a subset that backtracks in bounded time, and inputs are length-capped.
+ * when it stays inside a subset whose backtracking is bounded, and inputs are length-capped.
  *
- * Refused: patterns over REGEX_MAX_PATTERN_LENGTH; backreferences (\1, \k<name>); lookaround;
- * a quantifier applied to a group that itself contains a quantifier or an alternation ((a+)+,
- * (a|aa)*); more than REGEX_MAX_UNBOUNDED unbounded quantifiers (*, +, {n,}) in total (.*.*.*x
- * is cubic); bounded repeats above REGEX_MAX_REPEAT. Values longer than REGEX_MAX_INPUT never
- * match (they are not truncated, so an anchored pattern cannot match a prefix by accident).
+ * Cost model, for a value of n ≤ REGEX_MAX_INPUT characters: an unanchored search tries n start
+ * positions; each wide quantifier (*, +, {n,}, or {n,m} with m > REGEX_NARROW_REPEAT) can multiply
+ * the work by n; narrow repeats multiply it by their counts. Accepted: degree (wide quantifiers, +1
+ * when not anchored with a leading ^) at most 2, with narrow repeats multiplying to at most
+ * REGEX_MAX_NARROW_PRODUCT_AT_DEGREE_2 at degree 2 and REGEX_MAX_NARROW_PRODUCT otherwise. So the
+ * worst accepted case is about 10·n² steps (a few milliseconds at n = 1024); `[a-z]+[a-z]+b`
+ * (unanchored, degree 3) takes over half a second at n = 1024 and is refused.
+ *
+ * Also refused: patterns over REGEX_MAX_PATTERN_LENGTH; backreferences (\1, \k<name>);
+ * lookaround; a quantifier applied to a group that itself contains a quantifier or an alternation
+ * ((a+)+, (a|aa)*: exponential); repeats above REGEX_MAX_REPEAT. Values longer than
+ * REGEX_MAX_INPUT never match (they are not truncated, so an anchored pattern cannot match a
+ * prefix by accident).
  */
 export const REGEX_MAX_PATTERN_LENGTH = 256;
-export const REGEX_MAX_INPUT = 4096;
-export const REGEX_MAX_UNBOUNDED = 2;
+export const REGEX_MAX_INPUT = 1024;
+export const REGEX_MAX_DEGREE = 2;
 export const REGEX_MAX_REPEAT = 100;
+export const REGEX_NARROW_REPEAT = 10;
+export const REGEX_MAX_NARROW_PRODUCT = 1000;
+export const REGEX_MAX_NARROW_PRODUCT_AT_DEGREE_2 = 10;
 
 export type RegexCheck = { ok: true; regex: RegExp } | { ok: false; reason: string };
 
@@ -46,7 +57,9 @@ export function safeRegexTest(regex: RegExp, value: string): boolean {
 /** Returns why a pattern is outside the safe subset, or null. A small scanner, not a full parser. */
 export function findUnsafeConstruct(p: string): string | null {
   const stack: GroupFrame[] = [{ hasQuantifier: false, hasAlternation: false }];
-  let unbounded = 0;
+  let wide = 0;
+  let narrowProduct = 1;
+  let topLevelAlternation = false;
   // What the next quantifier would apply to: a closed group (with its frame) or a single atom.
   let lastAtom: { group: GroupFrame | null } | null = null;
   let i = 0;
@@ -102,6 +115,7 @@ export function findUnsafeConstruct(p: string): string | null {
       continue;
     }
     if (c === '|') {
+      if (stack.length === 1) topLevelAlternation = true;
       stack[stack.length - 1]!.hasAlternation = true;
       lastAtom = null;
       i++;
@@ -117,8 +131,8 @@ export function findUnsafeConstruct(p: string): string | null {
         if (lastAtom.group.hasQuantifier) return 'regex has a nested quantifier such as (a+)+, which can backtrack exponentially';
         if (lastAtom.group.hasAlternation) return 'regex repeats an alternation such as (a|ab)*, which can backtrack exponentially';
       }
-      if (q.max === null) unbounded++;
-      if (unbounded > REGEX_MAX_UNBOUNDED) return `regex has more than ${REGEX_MAX_UNBOUNDED} unbounded quantifiers (*, +, {n,})`;
+      if (q.max === null || q.max > REGEX_NARROW_REPEAT) wide++;
+      else if (q.max > 1) narrowProduct *= q.max + 1;
       stack[stack.length - 1]!.hasQuantifier ||= repeats;
       i += q.length;
       if (p[i] === '?') i++; // lazy modifier
@@ -129,6 +143,16 @@ export function findUnsafeConstruct(p: string): string | null {
     i++;
   }
   if (stack.length > 1) return 'regex has an unclosed "("';
+  const anchored = p.startsWith('^') && !topLevelAlternation;
+  const degree = wide + (anchored ? 0 : 1);
+  if (degree > REGEX_MAX_DEGREE) {
+    return anchored
+      ? `regex has ${wide} unbounded or long quantifiers (*, +, {n,}, {n,m} with m > ${REGEX_NARROW_REPEAT}); at most ${REGEX_MAX_DEGREE} are allowed`
+      : `regex has ${wide} unbounded or long quantifiers (*, +, {n,}, {n,m} with m > ${REGEX_NARROW_REPEAT}) and is not anchored with ^; at most ${REGEX_MAX_DEGREE - 1} is allowed unanchored`;
+  }
+  const maxProduct = degree === REGEX_MAX_DEGREE ? REGEX_MAX_NARROW_PRODUCT_AT_DEGREE_2 : REGEX_MAX_NARROW_PRODUCT;
+  if (narrowProduct > maxProduct)
+    return `regex repeats too much in a row (repeat counts multiply to ${narrowProduct}, over ${maxProduct} here)`;
   return null;
 }
 
