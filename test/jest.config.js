@@ -1,0 +1,1 @@
+module.exports = require('../jest.preset')(__dirname, { testMatch: ['<rootDir>/e2e/**/*.spec.ts'], testTimeout: 600_000 });
