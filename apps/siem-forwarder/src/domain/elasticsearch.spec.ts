@@ -46,7 +46,7 @@ describe('index names', () => {
 });
 
 describe('bulk create lines', () => {
-  const format: EsFormat = { index: pattern('vigil-events-{yyyy.MM.dd}'), alertIndex: pattern('vigil-alerts-{yyyy.MM}'), ecs: false };
+  const format: EsFormat = { index: pattern('vigil-events-{yyyy.MM.dd}'), alertIndex: pattern('vigil-alerts-{yyyy.MM}'), format: 'vigil' };
 
   it('writes a create action with _id = event_id, then the document, each ending in a newline', () => {
     const [action, doc, end] = bulkCreateLines(eventItem(), format).split('\n');

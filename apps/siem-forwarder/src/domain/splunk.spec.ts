@@ -39,6 +39,17 @@ describe('HEC event objects', () => {
   });
 });
 
+describe('HEC event formats', () => {
+  it.each([
+    ['vigil', { event_id: '3f8a1c2e-9b7d-4e6f-8a1b-2c3d4e5f6a7b', event_type: 'authentication' }],
+    ['ecs', { event: { category: ['authentication'], outcome: 'failure' }, source: { ip: '203.0.113.7' } }],
+    ['ocsf', { class_uid: 3002, type_uid: 300201, status_id: 2 }],
+  ] as const)('SPLUNK_EVENT_FORMAT=%s shapes the event field', (format, expected) => {
+    const o = JSON.parse(hecEvent(eventItem(), { ...FORMAT, format }));
+    expect(o.event).toMatchObject(expected);
+  });
+});
+
 describe('reading HEC answers', () => {
   const ok = { status: 'ok' };
   it.each<[string, number, unknown, boolean, ReturnType<typeof classifyHec>]>([

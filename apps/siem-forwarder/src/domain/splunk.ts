@@ -1,3 +1,4 @@
+import { alertDocument, eventDocument, type DocumentFormat } from '@vigil/schema-mapping';
 import type { Forwardable } from './forwardable';
 import { brief, type ItemOutcome, type SendOutcome } from './outcome';
 
@@ -11,6 +12,8 @@ export interface SplunkFormat {
   readonly alertSourcetype: string;
   /** Fixed host; absent = the event's source.hostname, when it has one. */
   readonly host?: string | undefined;
+  /** Shape of the `event` field: Vigil's own (default), ECS or OCSF. */
+  readonly format?: DocumentFormat | undefined;
 }
 
 /** HEC wants epoch seconds; milliseconds survive as three decimals (1764410400.123). */
@@ -29,7 +32,7 @@ export function hecEvent(item: Forwardable, f: SplunkFormat): string {
     source: f.source,
     sourcetype: isEvent ? f.sourcetype : f.alertSourcetype,
     ...(index ? { index } : {}),
-    event: isEvent ? item.event : item.alert,
+    event: isEvent ? eventDocument(item.event, f.format ?? 'vigil') : alertDocument(item.alert, f.format ?? 'vigil'),
   };
   return JSON.stringify(body);
 }

@@ -87,6 +87,24 @@ describe('Elasticsearch client against the stand-in', () => {
     });
   });
 
+  it('stores OCSF documents with ES_DOCUMENT_FORMAT=ocsf (class fields plus @timestamp)', async () => {
+    c = client(es.url, { ES_DOCUMENT_FORMAT: 'ocsf' });
+    await c.send([c.encode(eventItem()), c.encode(alertItem())], signal());
+    expect(es.doc(eventItem().id)!.source).toMatchObject({
+      '@timestamp': '2026-11-29T10:00:00.123Z',
+      class_uid: 3002,
+      activity_id: 1,
+      type_uid: 300201,
+      status_id: 2,
+      src_endpoint: { ip: '203.0.113.7' },
+    });
+    expect(es.doc(alertItem().id)!.source).toMatchObject({ class_uid: 2004, type_uid: 200401 });
+  });
+
+  it('refuses ES_ECS=true next to a different ES_DOCUMENT_FORMAT', () => {
+    expect(() => client(es.url, { ES_ECS: 'true', ES_DOCUMENT_FORMAT: 'ocsf' })).toThrow(/ES_ECS/);
+  });
+
   it('authenticates with basic auth too; wrong credentials are refused', async () => {
     c = client(es.url, { ES_API_KEY: '', ES_USERNAME: 'vigil', ES_PASSWORD: 'pw' });
     expect((await c.send([c.encode(eventItem())], signal())).kind).toBe('items');

@@ -59,7 +59,7 @@ export class ElasticsearchClient implements SinkClient<BulkRecord> {
   }
 
   describe(): Record<string, unknown> {
-    return { url: this.s.url, auth: this.s.authKind, ecs: this.s.format.ecs, maxBytes: this.s.maxBytes };
+    return { url: this.s.url, auth: this.s.authKind, format: this.s.format.format, maxBytes: this.s.maxBytes };
   }
 
   async close(): Promise<void> {

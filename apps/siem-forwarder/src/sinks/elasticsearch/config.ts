@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, envBool, envInt, readSecret } from '@vigil/runtime';
 import type { TlsSettings } from '../../http/client';
 import { sinkUrl, tlsSettings, transportWarnings } from '../../http/endpoint';
+import { DOCUMENT_FORMATS, type DocumentFormat } from '@vigil/schema-mapping';
 import { parseIndexPattern, type EsFormat, type IndexPattern } from '../../domain/elasticsearch';
 
 /** Elasticsearch / OpenSearch variables. ES_API_KEY or ES_PASSWORD (or their _FILE) are secrets. */
@@ -10,7 +11,10 @@ export const elasticsearchEnvShape = {
   /** Index name, with the event date in braces; no braces = one index or a data stream. */
   ES_INDEX: z.string().default('vigil-events-{yyyy.MM.dd}'),
   ES_ALERT_INDEX: z.string().default('vigil-alerts-{yyyy.MM.dd}'),
+  /** Deprecated alias: ES_ECS=true is ES_DOCUMENT_FORMAT=ecs. */
   ES_ECS: envBool(false),
+  /** Document shape: vigil (own field names), ecs or ocsf. */
+  ES_DOCUMENT_FORMAT: z.enum(DOCUMENT_FORMATS, { message: `must be one of ${DOCUMENT_FORMATS.join(', ')}` }).optional(),
   ES_USERNAME: z.string().min(1).max(1024).optional(),
   ES_BATCH_MAX_BYTES: envInt(5 * 1024 * 1024, 16 * 1024, 100 * 1024 * 1024),
   ES_TLS_CA_FILE: z.string().optional(),
@@ -66,11 +70,14 @@ export function elasticsearchSettings(
     keyFile: env.ES_TLS_KEY_FILE,
     insecureSkipVerify: env.ES_TLS_INSECURE_SKIP_VERIFY,
   });
+  if (env.ES_ECS && env.ES_DOCUMENT_FORMAT !== undefined && env.ES_DOCUMENT_FORMAT !== 'ecs')
+    throw new ConfigError('ES_ECS', `true contradicts ES_DOCUMENT_FORMAT=${env.ES_DOCUMENT_FORMAT}; set only ES_DOCUMENT_FORMAT`);
+  const documentFormat: DocumentFormat = env.ES_DOCUMENT_FORMAT ?? (env.ES_ECS ? 'ecs' : 'vigil');
   return {
     url,
     authorization,
     authKind,
-    format: { index: pattern('ES_INDEX', env.ES_INDEX), alertIndex: pattern('ES_ALERT_INDEX', env.ES_ALERT_INDEX), ecs: env.ES_ECS },
+    format: { index: pattern('ES_INDEX', env.ES_INDEX), alertIndex: pattern('ES_ALERT_INDEX', env.ES_ALERT_INDEX), format: documentFormat },
     maxBytes: env.ES_BATCH_MAX_BYTES,
     tls,
     warnings: transportWarnings('ES', url, tls),

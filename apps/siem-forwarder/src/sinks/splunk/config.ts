@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigError, envBool, envInt, readSecret } from '@vigil/runtime';
 import type { TlsSettings } from '../../http/client';
 import { sinkUrl, tlsSettings, transportWarnings } from '../../http/endpoint';
+import { DOCUMENT_FORMATS } from '@vigil/schema-mapping';
 import type { SplunkFormat } from '../../domain/splunk';
 
 const SPLUNK_NAME = /^[A-Za-z0-9_:.\-/]{1,256}$/;
@@ -18,6 +19,8 @@ export const splunkEnvShape = {
   SPLUNK_SOURCETYPE: z.string().regex(SPLUNK_NAME).default('vigil:security:event'),
   SPLUNK_ALERT_SOURCETYPE: z.string().regex(SPLUNK_NAME).default('vigil:security:alert'),
   SPLUNK_HOST: z.string().regex(SPLUNK_NAME).optional(),
+  /** Shape of each HEC event's `event` field: vigil (own field names), ecs or ocsf. */
+  SPLUNK_EVENT_FORMAT: z.enum(DOCUMENT_FORMATS, { message: `must be one of ${DOCUMENT_FORMATS.join(', ')}` }).default('vigil'),
   SPLUNK_BATCH_MAX_BYTES: envInt(1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
   /** Indexer acknowledgement: offsets advance only once HEC says the events are indexed. */
   SPLUNK_ACK: envBool(false),
@@ -67,6 +70,7 @@ export function splunkSettings(env: SplunkEnv, allowPlaintext: boolean, raw: Rec
       sourcetype: env.SPLUNK_SOURCETYPE,
       alertSourcetype: env.SPLUNK_ALERT_SOURCETYPE,
       host: env.SPLUNK_HOST,
+      format: env.SPLUNK_EVENT_FORMAT,
     },
     maxBytes: env.SPLUNK_BATCH_MAX_BYTES,
     ack: env.SPLUNK_ACK,

@@ -1,0 +1,5 @@
+export * from './ecs-reference';
+export * from './ecs';
+export * from './ocsf-reference';
+export * from './ocsf';
+export * from './format';
