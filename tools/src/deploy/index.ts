@@ -1,4 +1,5 @@
 import { composeConfig, composeContract, composeRules } from './compose';
+import { checkObservability, metricFamilies } from './observability';
 import { KUBE_VERSIONS, helmContract, helmLint, helmTemplate, kubeconform, negativeControl } from './helm';
 import { CheckError, runOk, say, step } from './proc';
 import { ensureSchemas } from './schemas';
@@ -15,6 +16,7 @@ const USAGE = `usage: deploy-check
     ${KUBE_VERSIONS.join(' and ')} schemas (ServiceMonitor included, nothing skipped)
   - every rendered Deployment/Job and compose service: its environment and mounted rules, routes and
     playbooks through the service's own config code
+  - the Grafana dashboard queries only metrics the services define; docs/observability.md names them all
   Tools are built or fetched once into .cache/go-bin and .cache/deploy-check (docs/deploy.md).`;
 
 /** `node tools/dist/cli.js deploy-check`: exits 0 when everything holds, 1 with the first problem. */
@@ -91,6 +93,16 @@ export async function deployCheckMain(root: string, args: string[]): Promise<num
         for (const r of rendered.filter((x) => x.kubeVersion === KUBE_VERSIONS[0])) {
           say(`  ${r.set}: ${(await helmContract(root, r)).join('; ')}`);
         }
+      },
+      timings,
+    );
+
+    await step(
+      'metric names: dashboard and docs against the code',
+      async () => {
+        const families = await metricFamilies(root);
+        const r = checkObservability(root, families);
+        say(`  ${families.size} metric families in the code; dashboard: ${r.queries} queries over ${r.used} families, all defined`);
       },
       timings,
     );
