@@ -77,7 +77,6 @@ export class CorrelationPipeline implements OnApplicationBootstrap, OnApplicatio
         only: ['events', 'alerts', 'alertsDlq'],
       });
     }
-    this.rules.startWatching({ files: env.CORRELATION_RULES_WATCH });
     await this.producer.connect();
     await this.consumer.start();
     this.logger.info(

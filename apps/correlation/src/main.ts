@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Before Nest starts: a SIGHUP during boot reloads instead of killing the process (its default).
+  rules.startWatching({ files: env.CORRELATION_RULES_WATCH });
   const health = new Health();
   await startService(CorrelationModule.forRoot({ config, logger, metrics, health }, { rules, metrics: correlationMetrics }), {
     logger,
