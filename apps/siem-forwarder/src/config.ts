@@ -3,6 +3,7 @@ import { kafkaEnvShape } from '@vigil/kafka';
 import { ConfigError, envBool, envInt, envLogLevel, envPort, type BackoffPolicy } from '@vigil/runtime';
 import { SINK_NAMES, type SinkName } from './delivery/sink';
 import type { RunnerSettings } from './delivery/runner';
+import { archiveEnvShape, archiveSettings, type ArchiveSettings } from './sinks/archive/config';
 import { elasticsearchEnvShape, elasticsearchSettings, type ElasticsearchSettings } from './sinks/elasticsearch/config';
 import { sentinelEnvShape, sentinelSettings, type SentinelSettings } from './sinks/sentinel/config';
 import { splunkEnvShape, splunkSettings, type SplunkSettings } from './sinks/splunk/config';
@@ -13,7 +14,7 @@ export const ForwarderEnvSchema = z.object({
   LOG_LEVEL: envLogLevel,
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: envPort(8083),
-  /** Which sinks run, comma-separated: splunk, elasticsearch, sentinel. */
+  /** Which sinks run, comma-separated: splunk, elasticsearch, sentinel, archive. */
   SIEM_SINKS: z
     .string()
     .transform((v) => [
@@ -53,6 +54,7 @@ export const ForwarderEnvSchema = z.object({
   ...splunkEnvShape,
   ...elasticsearchEnvShape,
   ...sentinelEnvShape,
+  ...archiveEnvShape,
 });
 export type ForwarderEnv = z.infer<typeof ForwarderEnvSchema>;
 
@@ -62,6 +64,7 @@ export interface ForwarderConfig {
   splunk?: SplunkSettings;
   elasticsearch?: ElasticsearchSettings;
   sentinel?: SentinelSettings;
+  archive?: ArchiveSettings;
   runner: RunnerSettings;
   /** Transport-security warnings, logged at start. */
   warnings: string[];
@@ -87,6 +90,7 @@ export function forwarderConfig(env: ForwarderEnv, raw: Record<string, string | 
   if (env.SIEM_SINKS.includes('splunk')) config.splunk = splunkSettings(env, plain, raw);
   if (env.SIEM_SINKS.includes('elasticsearch')) config.elasticsearch = elasticsearchSettings(env, plain, raw);
   if (env.SIEM_SINKS.includes('sentinel')) config.sentinel = sentinelSettings(env, plain, env.SIEM_FORWARD_ALERTS, raw);
+  if (env.SIEM_SINKS.includes('archive')) config.archive = archiveSettings(env, raw);
   config.warnings = [...(config.splunk?.warnings ?? []), ...(config.elasticsearch?.warnings ?? []), ...(config.sentinel?.warnings ?? [])];
   return config;
 }

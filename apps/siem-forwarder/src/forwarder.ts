@@ -17,6 +17,7 @@ import { readForwardable } from './domain/forwardable';
 import { ForwarderMetrics } from './delivery/metrics';
 import { SinkRunner } from './delivery/runner';
 import type { EncodedRecord, SinkClient, SinkName } from './delivery/sink';
+import { ArchiveClient } from './sinks/archive/client';
 import { ElasticsearchClient } from './sinks/elasticsearch/client';
 import { SentinelClient } from './sinks/sentinel/client';
 import { SplunkClient } from './sinks/splunk/client';
@@ -103,6 +104,17 @@ export class Forwarder {
         return new ElasticsearchClient(config.elasticsearch!, opts);
       case 'sentinel':
         return new SentinelClient(config.sentinel!, opts, logger.child({ sink }), this.fm);
+      case 'archive':
+        return new ArchiveClient(
+          config.archive!,
+          opts,
+          logger.child({ sink }),
+          this.parts.metrics.gauge(
+            'vigil_siem_forwarder_archive_head_seq',
+            'Sequence number of the last record on disk, per archive stream',
+            ['stream'],
+          ),
+        );
     }
   }
 

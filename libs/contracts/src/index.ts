@@ -9,3 +9,4 @@ export * from './integrity';
 export * from './ids';
 export * from './response';
 export * from './notification';
+export * from './hash-chain';

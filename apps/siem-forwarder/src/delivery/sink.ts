@@ -2,7 +2,7 @@ import type { BatchLimits } from '../domain/batching';
 import type { Forwardable, ForwardableKind } from '../domain/forwardable';
 import type { SendOutcome } from '../domain/outcome';
 
-export const SINK_NAMES = ['splunk', 'elasticsearch', 'sentinel'] as const;
+export const SINK_NAMES = ['splunk', 'elasticsearch', 'sentinel', 'archive'] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
 
 /** An item already in a sink's wire form. */
