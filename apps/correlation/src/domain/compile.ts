@@ -1,6 +1,6 @@
 import { toIssues, uuidV5 } from '@vigil/contracts';
 import { compileCondition, type Matcher } from './match';
-import { RuleSchema, type Condition, type Rule } from './rule';
+import { MAX_CONDITION_DEPTH, RuleSchema, type Rule, type RuleCondition } from './rule';
 
 /** One parsed rule file (YAML or JSON): a single rule object, or `{ rules: [...] }`. */
 export interface RuleSource {
@@ -89,14 +89,34 @@ function all(matchers: Matcher[]): Matcher {
   };
 }
 
-function compileConditions(conds: readonly Condition[], at: string, err: (field: string, message: string) => void): Matcher {
-  const out: Matcher[] = [];
-  conds.forEach((c, i) => {
-    const r = compileCondition(c);
-    if (r.ok) out.push(r.match);
-    else err(`${at}[${i}].value`, r.reason);
-  });
-  return all(out);
+/** One condition or group; `at` is its path for error messages (e.g. conditions[2].any[0]). */
+function compileOne(c: RuleCondition, at: string, err: (field: string, message: string) => void, depth: number): Matcher {
+  if ('any' in c || 'all' in c || 'not' in c) {
+    if (depth >= MAX_CONDITION_DEPTH) {
+      err(at, `groups nest deeper than ${MAX_CONDITION_DEPTH} levels`);
+      return () => false;
+    }
+    if ('not' in c) {
+      const inner = compileOne(c.not, `${at}.not`, err, depth + 1);
+      return (e) => !inner(e);
+    }
+    if ('any' in c) {
+      const parts = c.any.map((x, j) => compileOne(x, `${at}.any[${j}]`, err, depth + 1));
+      return (e) => {
+        for (const m of parts) if (m(e)) return true;
+        return false;
+      };
+    }
+    return all(c.all.map((x, j) => compileOne(x, `${at}.all[${j}]`, err, depth + 1)));
+  }
+  const r = compileCondition(c);
+  if (r.ok) return r.match;
+  err(`${at}.value`, r.reason);
+  return () => false;
+}
+
+function compileConditions(conds: readonly RuleCondition[], at: string, err: (field: string, message: string) => void): Matcher {
+  return all(conds.map((c, i) => compileOne(c, `${at}[${i}]`, err, 1)));
 }
 
 export function compileRule(rule: Rule, err: (field: string, message: string) => void): CompiledRule {

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { compileSafeRegex, safeRegexTest } from './regex-safety';
 import type { Condition } from './rule';
 
@@ -126,6 +127,53 @@ export function compileCondition(c: Condition): { ok: true; match: Matcher } | {
         },
       };
     }
+    case 'starts_with':
+    case 'ends_with': {
+      const want = ic ? c.value.toLowerCase() : c.value;
+      const starts = c.operator === 'starts_with';
+      return {
+        ok: true,
+        match: (e) => {
+          const v = readPath(e, path);
+          if (typeof v !== 'string') return false;
+          const s = ic ? v.toLowerCase() : v;
+          return starts ? s.startsWith(want) : s.endsWith(want);
+        },
+      };
+    }
+    case 'greater_or_equal':
+    case 'less_or_equal': {
+      const bound = c.value;
+      const ge = c.operator === 'greater_or_equal';
+      return {
+        ok: true,
+        match: (e) => {
+          const n = asNumber(readPath(e, path));
+          return n !== null && (ge ? n >= bound : n <= bound);
+        },
+      };
+    }
+    case 'cidr': {
+      const net = parseCidr(c.value);
+      if (!net) return { ok: false, reason: `"${c.value}" is not an IPv4 or IPv6 network such as 10.0.0.0/8` };
+      const list = new BlockList();
+      list.addSubnet(net.address, net.prefix, net.family);
+      return {
+        ok: true,
+        match: (e) => {
+          const v = readPath(e, path);
+          if (typeof v !== 'string') return false;
+          const fam = isIP(v);
+          // An IPv4 address never falls in an IPv6 network and the other way round (no mapping).
+          if (fam === 0 || (fam === 4 ? 'ipv4' : 'ipv6') !== net.family) return false;
+          return list.check(v, net.family);
+        },
+      };
+    }
+    case 'exists': {
+      const want = c.value;
+      return { ok: true, match: (e) => !isMissing(readPath(e, path)) === want };
+    }
     case 'in':
     case 'not_in': {
       const list = c.value;
@@ -141,6 +189,19 @@ export function compileCondition(c: Condition): { ok: true; match: Matcher } | {
       };
     }
   }
+}
+
+/** `address/prefix` with a valid address and a prefix within its family's width, or null. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const slash = text.indexOf('/');
+  if (slash < 0) return null;
+  const address = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return null;
+  const prefix = Number(prefixText);
+  const fam = isIP(address);
+  if (fam === 0 || prefix > (fam === 4 ? 32 : 128)) return null;
+  return { address, prefix, family: fam === 4 ? 'ipv4' : 'ipv6' };
 }
 
 /** Scalar group or distinct value as a string; null when the field is missing or not a scalar. */

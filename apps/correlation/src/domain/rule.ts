@@ -2,7 +2,22 @@ import { z } from 'zod';
 import { SeveritySchema } from '@vigil/contracts';
 
 /** The operators a condition may use. A missing field never matches, whatever the operator. */
-export const OPERATORS = ['equals', 'not_equals', 'contains', 'regex', 'greater_than', 'less_than', 'in', 'not_in'] as const;
+export const OPERATORS = [
+  'equals',
+  'not_equals',
+  'contains',
+  'regex',
+  'greater_than',
+  'less_than',
+  'in',
+  'not_in',
+  'starts_with',
+  'ends_with',
+  'greater_or_equal',
+  'less_or_equal',
+  'cidr',
+  'exists',
+] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 /** Largest threshold a rule may ask for; also bounds the per-group window (see MAX_WINDOW_MEMBERS). */
@@ -39,10 +54,53 @@ export const ConditionSchema = z.discriminatedUnion('operator', [
   condition('less_than', z.number()),
   condition('in', z.array(Scalar).min(1).max(1000)),
   condition('not_in', z.array(Scalar).min(1).max(1000)),
+  condition('starts_with', z.string().min(1).max(1024)),
+  condition('ends_with', z.string().min(1).max(1024)),
+  condition('greater_or_equal', z.number()),
+  condition('less_or_equal', z.number()),
+  /** An IPv4 or IPv6 network, e.g. 10.0.0.0/8: the field must be an address inside it. */
+  condition('cidr', z.string().min(3).max(64)),
+  /** true: the field is present (and not null); false: it is absent or null. */
+  condition('exists', z.boolean()),
 ]);
 export type Condition = z.infer<typeof ConditionSchema>;
 
-const Conditions = z.array(ConditionSchema).max(32);
+/** How deeply `any` / `all` / `not` groups may nest. */
+export const MAX_CONDITION_DEPTH = 8;
+
+/** A condition or a group: `{ any: [...] }` (OR), `{ all: [...] }` (AND), `{ not: ... }`. */
+export type RuleCondition = Condition | { any: RuleCondition[] } | { all: RuleCondition[] } | { not: RuleCondition };
+
+const conditionList = () =>
+  z
+    .array(z.lazy(() => RuleConditionSchema))
+    .min(1)
+    .max(256);
+const AnySchema = z.strictObject({ any: conditionList() });
+const AllSchema = z.strictObject({ all: conditionList() });
+const NotSchema = z.strictObject({ not: z.lazy(() => RuleConditionSchema) });
+
+function schemaFor(v: unknown): z.ZodType {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    if ('any' in v) return AnySchema;
+    if ('all' in v) return AllSchema;
+    if ('not' in v) return NotSchema;
+  }
+  return ConditionSchema;
+}
+
+/**
+ * A leaf is checked by ConditionSchema itself (so its errors name the exact field, as before groups
+ * existed); an object with `any`, `all` or `not` is checked as that group, recursively.
+ */
+export const RuleConditionSchema: z.ZodType<RuleCondition> = z.unknown().transform((v, ctx): RuleCondition => {
+  const r = schemaFor(v).safeParse(v);
+  if (r.success) return r.data as RuleCondition;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
+const Conditions = z.array(RuleConditionSchema).max(32);
 
 /** Fields every rule kind shares. Times are in seconds. */
 const base = {
@@ -51,7 +109,7 @@ const base = {
   description: z.string().max(4096).default(''),
   severity: SeveritySchema,
   enabled: z.boolean().default(true),
-  /** AND-ed; an event must pass all of them to count for the rule. */
+  /** AND-ed; an event must pass all of them to count for the rule. Groups (any/all/not) nest. */
   conditions: Conditions.default([]),
   /** Window (threshold, distinct_count) or span (sequence), in seconds. */
   window: z.number().int().min(1).max(MAX_WINDOW_SECONDS),
