@@ -16,6 +16,8 @@ export const IngestEnvSchema = z.object({
   INGEST_FUTURE_TOLERANCE_SECONDS: envInt(300, 0, 86_400),
   INGEST_INTEGRITY: z.enum(['off', 'verify', 'require']).optional(),
   INGEST_PARTITIONS_CONCURRENTLY: envInt(2, 1, 64),
+  /** Worker threads that validate batches; 0 validates on the consumer's thread. */
+  INGEST_WORKERS: envInt(1, 0, 16),
 });
 export type IngestEnv = z.infer<typeof IngestEnvSchema>;
 

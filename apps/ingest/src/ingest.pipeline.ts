@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { topicNames, uuidV5, type TopicNames } from '@vigil/contracts';
+import { topicNames, type TopicNames } from '@vigil/contracts';
 import {
   BatchConsumer,
   Producer,
@@ -13,7 +13,8 @@ import {
 import { CONFIG, HEALTH, LOGGER, METRICS, type Counter, type Health, type Logger, type Metrics } from '@vigil/runtime';
 
 import type { IngestConfig } from './config';
-import { validateRawEvent, type ValidateOptions } from './domain/validate';
+import type { RawItem } from './domain/batch';
+import { ValidationPool } from './validation/pool';
 
 export const SERVICE = 'ingest';
 
@@ -30,6 +31,7 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
   private readonly rejected: Counter<'kind'>;
   private readonly flagged: Counter<'flag'>;
   private readonly kafka;
+  private readonly pool: ValidationPool;
 
   constructor(
     @Inject(CONFIG) private readonly config: IngestConfig,
@@ -41,6 +43,17 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
     this.kafka = createKafka(settings, logger);
     this.topics = topicNames(settings.namespace);
     this.producer = new Producer(this.kafka, logger, metrics);
+    const env = config.env;
+    this.pool = new ValidationPool(
+      {
+        limits: { maxBytes: env.INGEST_MAX_MESSAGE_BYTES, maxDepth: env.INGEST_MAX_DEPTH },
+        futureToleranceMs: env.INGEST_FUTURE_TOLERANCE_SECONDS * 1000,
+        integrity: config.integrity,
+        keys: config.keys,
+      },
+      env.INGEST_WORKERS,
+      logger,
+    );
     this.accepted = metrics.counter('vigil_ingest_events_accepted_total', 'Events validated and published');
     this.rejected = metrics.counter('vigil_ingest_events_rejected_total', 'Events dead-lettered, by reason', ['kind']);
     this.flagged = metrics.counter('vigil_ingest_events_flagged_total', 'Events accepted with a flag', ['flag']);
@@ -68,7 +81,13 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
     await this.producer.connect();
     await this.consumer.start();
     this.logger.info(
-      { from: this.topics.eventsRaw, to: this.topics.events, dlq: this.topics.eventsDlq, integrity: this.config.integrity },
+      {
+        from: this.topics.eventsRaw,
+        to: this.topics.events,
+        dlq: this.topics.eventsDlq,
+        integrity: this.config.integrity,
+        validation: this.pool.inline ? 'inline' : `${this.pool.size} worker thread(s)`,
+      },
       'ingest running',
     );
   }
@@ -76,31 +95,23 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     await this.consumer.stop();
     await this.producer.disconnect();
+    await this.pool.close();
     this.logger.info('ingest stopped');
   }
 
-  /** Exposed for the benchmark and tests: the whole per-batch work, minus Kafka. */
-  transform(messages: readonly ConsumedMessage[], nowMs: number): OutMessage[] {
-    const env = this.config.env;
-    const out: OutMessage[] = [];
-    let current: ConsumedMessage | undefined;
-    const opts: ValidateOptions = {
-      limits: { maxBytes: env.INGEST_MAX_MESSAGE_BYTES, maxDepth: env.INGEST_MAX_DEPTH },
-      nowMs,
-      receivedAt: new Date(nowMs).toISOString(),
-      futureToleranceMs: env.INGEST_FUTURE_TOLERANCE_SECONDS * 1000,
-      // Same raw position, same id: a redelivered event without event_id is still one event.
-      fallbackEventId: () => uuidV5(`raw:${current!.topic}/${current!.partition}/${current!.offset}`),
-      integrity: this.config.integrity,
-      keys: this.config.keys,
-    };
-    for (const m of messages) {
-      current = m;
-      const r = validateRawEvent(m.value, opts);
+  /** The whole per-batch work minus Kafka: validated events and DLQ records to send. */
+  async transform(messages: readonly ConsumedMessage[], nowMs: number): Promise<OutMessage[]> {
+    const items: RawItem[] = messages.map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset, value: m.value }));
+    const results = await this.pool.run(items, nowMs);
+    const out: OutMessage[] = new Array(results.length);
+    let accepted = 0;
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      const m = messages[i]!;
       if (r.ok) {
-        this.accepted.inc();
-        if (r.event.flags) for (const f of r.event.flags) this.flagged.inc({ flag: f });
-        out.push({ topic: this.topics.events, key: r.key, value: JSON.stringify(r.event) });
+        accepted++;
+        if (r.flags) for (const f of r.flags) this.flagged.inc({ flag: f });
+        out[i] = { topic: this.topics.events, key: r.key, value: r.value };
       } else {
         this.rejected.inc({ kind: r.kind });
         this.metrics.deadLettered.inc({ topic: this.topics.eventsDlq, kind: r.kind });
@@ -108,13 +119,14 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
           { topic: m.topic, partition: m.partition, offset: m.offset, kind: r.kind, reason: r.reason },
           'event rejected to DLQ',
         );
-        out.push(dlqMessage(this.topics.eventsDlq, SERVICE, m, r));
+        out[i] = dlqMessage(this.topics.eventsDlq, SERVICE, m, r);
       }
     }
+    this.accepted.inc(accepted);
     return out;
   }
 
   private async handle(messages: ConsumedMessage[]): Promise<void> {
-    await this.producer.send(this.transform(messages, Date.now()));
+    await this.producer.send(await this.transform(messages, Date.now()));
   }
 }

@@ -81,6 +81,7 @@ export type SecurityEventInput = z.infer<typeof SecurityEventInputSchema>;
 
 export const EVENT_FLAGS = ['future_timestamp'] as const;
 export const EventFlagSchema = z.enum(EVENT_FLAGS);
+export type EventFlag = z.infer<typeof EventFlagSchema>;
 
 /** SecurityEvent v1 as it travels on the validated topic. */
 export const SecurityEventSchema = z.object({
