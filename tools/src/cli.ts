@@ -3,9 +3,12 @@ import { resolve } from 'node:path';
 import { ConfigError } from '@vigil/runtime';
 import { demoMain } from './demo';
 import { deployCheckMain } from './deploy';
+import { faultsMain } from './faults';
 import { infraMain } from './infra/cli';
 import { InfraError } from './infra/proc';
+import { sigmaMain } from './sigma';
 import { standinsMain } from './standins';
+import { verifyMain } from './verify';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -18,10 +21,18 @@ async function main(argv: string[]): Promise<number> {
       return demoMain(ROOT, rest);
     case 'standins':
       return standinsMain(rest);
+    case 'verify':
+      return verifyMain(rest);
+    case 'sigma':
+      return sigmaMain(rest);
     case 'deploy-check':
       return deployCheckMain(ROOT, rest);
+    case 'faults':
+      return faultsMain(ROOT, rest);
     default:
-      process.stderr.write('usage: vigil-tools <infra up|down|status|topics|reset|run | demo [--once]>\n');
+      process.stderr.write(
+        'usage: vigil-tools <infra up|down|status|topics|reset|run | demo [--once] | verify <file...> --key-file <f> | sigma import <folder> [--out <dir>] [--mapping <file>]>\n',
+      );
       return 2;
   }
 }
