@@ -31,6 +31,37 @@ export class ServiceSet {
     this.running.push({ spec, child });
   }
 
+  /** Process id of a running service, or undefined when it is not running. */
+  pid(name: string): number | undefined {
+    const r = this.find(name);
+    return r && r.child.exitCode === null && r.child.signalCode === null ? r.child.pid : undefined;
+  }
+
+  /** Sends `signal` to one service (fault tests: SIGKILL mid-batch) and resolves once it has exited. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const r = this.find(name);
+    if (!r) throw new Error(`no service named ${name}`);
+    const { child } = r;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+
+  /** Starts a service that has exited again, with the same spec (fault tests). */
+  restart(name: string, onLog: (name: string, line: string) => void): void {
+    const i = this.running.findIndex((x) => x.spec.name === name);
+    const r = this.running[i];
+    if (!r) throw new Error(`no service named ${name}`);
+    if (r.child.exitCode === null && r.child.signalCode === null) throw new Error(`${name} is still running`);
+    this.running.splice(i, 1);
+    this.start(r.spec, onLog);
+  }
+
+  private find(name: string): Running | undefined {
+    return this.running.find((x) => x.spec.name === name);
+  }
+
   /** Resolves when every service answers /readyz with 200, or throws naming the laggards. */
   async waitReady(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;

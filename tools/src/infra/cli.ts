@@ -76,7 +76,7 @@ const USAGE = `usage: infra <up|down|status|topics|reset|prereqs|run -- command.
   reset   delete the broker's data (keeps the jar cache)
   prereqs install what the tests need besides Kafka and Redis (Debian chromium, nftables)
   run     up, run the command with KAFKA_BROKERS/REDIS_URL set, then stop what was started
-settings: VIGIL_KAFKA_PORT (9092), VIGIL_REDIS_PORT (6379), VIGIL_KAFKA_VERSION, KAFKA_BROKERS, REDIS_URL`;
+settings: VIGIL_KAFKA_PORT (9092), VIGIL_REDIS_PORT (6379), VIGIL_REDIS_APPENDONLY (false), VIGIL_INFRA_DIR, VIGIL_KAFKA_VERSION, KAFKA_BROKERS, REDIS_URL`;
 
 export async function infraMain(root: string, args: string[]): Promise<number> {
   const s = infraSettings(root);

@@ -58,8 +58,8 @@ export async function redisUp(s: InfraSettings): Promise<Started> {
   if (ours) await stopGroup(ours, 2_000);
   ensureDebianPackages([REDIS]);
   mkdirSync(p.home, { recursive: true });
-  // No persistence locally: windows are rebuilt from Kafka retention on a fresh start
-  // (docs/operations.md says how to enable AOF in production).
+  // No persistence locally unless asked for (VIGIL_REDIS_APPENDONLY, used by the fault suite to
+  // run Redis as production should: docs/correlation.md, "Persistence").
   const pid = spawnDaemon(
     'redis-server',
     [
@@ -72,7 +72,9 @@ export async function redisUp(s: InfraSettings): Promise<Started> {
       '--save',
       '',
       '--appendonly',
-      'no',
+      s.redisAppendOnly ? 'yes' : 'no',
+      '--appendfsync',
+      'everysec',
       '--dir',
       p.home,
       '--daemonize',

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { envInt, parseEnv } from '@vigil/runtime';
+import { envBool, envInt, parseEnv } from '@vigil/runtime';
 
 /** Where the infra script keeps jars, data, logs and pid files (git-ignored). */
 export const InfraEnvSchema = z.object({
@@ -16,6 +16,8 @@ export const InfraEnvSchema = z.object({
     .regex(/^\d+[mg]$/, 'must look like 512m or 1g')
     .default('1g'),
   VIGIL_REDIS_PORT: envInt(6379, 1, 65535),
+  /** Start Redis with an append-only file (appendfsync everysec), as production should run it. */
+  VIGIL_REDIS_APPENDONLY: envBool(false),
   /** Set to use an existing broker instead of starting one. */
   KAFKA_BROKERS: z.string().optional(),
   /** Set to use an existing Redis instead of starting one. */
@@ -32,6 +34,7 @@ export interface InfraSettings {
   controllerPort: number;
   kafkaHeap: string;
   redisPort: number;
+  redisAppendOnly: boolean;
   externalBrokers: string | undefined;
   externalRedis: string | undefined;
   kafkaStartTimeoutMs: number;
@@ -47,6 +50,7 @@ export function infraSettings(root: string, env: Record<string, string | undefin
     controllerPort: e.VIGIL_KAFKA_CONTROLLER_PORT || e.VIGIL_KAFKA_PORT + 1,
     kafkaHeap: e.VIGIL_KAFKA_HEAP,
     redisPort: e.VIGIL_REDIS_PORT,
+    redisAppendOnly: e.VIGIL_REDIS_APPENDONLY,
     externalBrokers: e.KAFKA_BROKERS,
     externalRedis: e.REDIS_URL,
     kafkaStartTimeoutMs: e.VIGIL_KAFKA_START_TIMEOUT * 1000,

@@ -97,6 +97,17 @@ describe('Sentinel (Logs Ingestion API + Entra ID token endpoint) stand-in', () 
     expect(s.rows(STREAM)).toEqual([{ TimeGenerated: '2026-11-29T10:00:00.123Z', EventId: 'a', Count: 3 }]);
   });
 
+  it('counts rows per EventId, so a test can see a row ingested twice (the API has no dedup)', async () => {
+    const t = (await token(s, goodForm())).body.access_token;
+    const rows = [
+      { TimeGenerated: '2026-11-29T10:00:00.123Z', EventId: 'a' },
+      { TimeGenerated: '2026-11-29T10:00:00.124Z', EventId: 'b' },
+    ];
+    expect((await ingest(s, JSON.stringify(rows), { token: t })).status).toBe(204);
+    expect((await ingest(s, JSON.stringify(rows.slice(0, 1)), { token: t })).status).toBe(204);
+    expect([s.timesIngested('a'), s.timesIngested('b'), s.timesIngested('c')]).toEqual([2, 1, 0]);
+  });
+
   it('answers a JSON object (not an array) 204 but drops it, as the real service does', async () => {
     const t = (await token(s, goodForm())).body.access_token;
     expect((await ingest(s, JSON.stringify({ EventId: 'a' }), { token: t })).status).toBe(204);

@@ -82,6 +82,8 @@ export class SentinelStandin {
   private readonly tokens = new Map<string, { clientId: string; audience: string; expiresAt: number }>();
   private readonly rowsByStream = new Map<string, Array<Record<string, unknown>>>();
   private readonly countByStream = new Map<string, number>();
+  /** Rows ingested per EventId / AlertId column value (Logs Ingestion has no dedup). */
+  private readonly ingestedIds = new Map<string, number>();
   /** Calls answered 204 whose body was not an array (the real service drops them silently). */
   droppedCalls = 0;
   /** Tokens issued so far. */
@@ -128,6 +130,11 @@ export class SentinelStandin {
 
   rowCount(stream: string): number {
     return this.countByStream.get(stream) ?? 0;
+  }
+
+  /** How many rows carried this EventId or AlertId (kept even without keepRows, for fault tests). */
+  timesIngested(id: string): number {
+    return this.ingestedIds.get(id) ?? 0;
   }
 
   /** The next `n` ingestion calls answer 429 with `Retry-After: retryAfterS`. */
@@ -274,10 +281,13 @@ export class SentinelStandin {
       return { status: 204 };
     }
     const keep = this.opts.keepRows !== false;
+    const idColumn = columns.find((c) => (c.name === 'EventId' || c.name === 'AlertId') && c.type === 'string')?.name;
     const rows = this.rowsByStream.get(stream) ?? [];
     for (const item of parsed) {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) continue; // the pipeline drops it
       this.countByStream.set(stream, (this.countByStream.get(stream) ?? 0) + 1);
+      const rowId = idColumn ? (item as Record<string, unknown>)[idColumn] : undefined;
+      if (typeof rowId === 'string') this.ingestedIds.set(rowId, (this.ingestedIds.get(rowId) ?? 0) + 1);
       if (!keep) continue;
       // The DCR keeps declared columns only; values that do not fit a column's type become null.
       const row: Record<string, unknown> = {};

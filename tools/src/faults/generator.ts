@@ -1,0 +1,120 @@
+/**
+ * The load generator, as its own process: produces a LoadPlan to the raw topic at a fixed rate
+ * (acks=all), stamping each event with its scheduled time. A send that fails (broker down) is
+ * retried until it is acknowledged or the deadline passes, then the schedule catches up. Reports
+ * progress as JSON lines on stdout: {"acked": n, "lagMs": ...}, and a final {"done": true, ...}.
+ *
+ * Configuration: VIGIL_LOAD, a JSON GeneratorConfig.
+ */
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Schedule, type LoadPlan } from './load';
+
+export interface GeneratorConfig {
+  plan: LoadPlan;
+  brokers: string;
+  topic: string;
+  /** Give up (exit 1) when not everything is acknowledged after this many seconds. */
+  maxSeconds: number;
+  /** Milliseconds between sends (default 10). */
+  tickMs?: number;
+}
+
+export interface GeneratorReport {
+  acked: number;
+  /** How far behind the schedule the last acknowledged message was sent, ms. */
+  lagMs: number;
+  /** Sends that failed and were retried (each may leave duplicates on the raw topic). */
+  failedSends: number;
+  done?: boolean;
+  /** Largest lag seen, ms. */
+  maxLagMs?: number;
+  seconds?: number;
+  error?: string;
+}
+
+const MAX_BATCH = 2000;
+
+function emit(r: GeneratorReport): void {
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+async function main(): Promise<number> {
+  const cfg = JSON.parse(process.env.VIGIL_LOAD ?? '') as GeneratorConfig;
+  const schedule = new Schedule(cfg.plan);
+  const { rate, count } = cfg.plan;
+  const tick = cfg.tickMs ?? 10;
+  const kafka = new Kafka({
+    clientId: 'vigil-load-generator',
+    brokers: cfg.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 5 },
+  });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  let stopping = false;
+  process.once('SIGTERM', () => (stopping = true));
+  process.once('SIGINT', () => (stopping = true));
+  const deadline = Date.now() + cfg.maxSeconds * 1000;
+  for (;;) {
+    try {
+      await producer.connect();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline || stopping) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  const t0 = Date.now() + 50;
+  let acked = 0;
+  let failedSends = 0;
+  let lagMs = 0;
+  let maxLagMs = 0;
+  let lastReport = 0;
+  while (acked < count && !stopping) {
+    const now = Date.now();
+    if (now > deadline) break;
+    const due = Math.min(count, Math.floor(((now - t0) * rate) / 1000));
+    if (due <= acked) {
+      await new Promise((r) => setTimeout(r, tick));
+      continue;
+    }
+    const end = Math.min(due, acked + MAX_BATCH);
+    const messages = [];
+    for (let i = acked; i < end; i++) messages.push(schedule.message(i, new Date(t0 + (i * 1000) / rate).toISOString()));
+    for (;;) {
+      try {
+        await producer.send({ topic: cfg.topic, acks: -1, messages });
+        break;
+      } catch (err) {
+        failedSends++;
+        emit({ acked, lagMs, failedSends, error: (err as Error).message.slice(0, 200) });
+        if (Date.now() > deadline || stopping) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    if (Date.now() > deadline || stopping) break;
+    acked = end;
+    lagMs = Date.now() - (t0 + ((end - 1) * 1000) / rate);
+    maxLagMs = Math.max(maxLagMs, lagMs);
+    if (Date.now() - lastReport >= 250 || acked === count) {
+      lastReport = Date.now();
+      emit({ acked, lagMs, failedSends });
+    }
+  }
+  await producer.disconnect().catch(() => undefined);
+  emit({ acked, lagMs, failedSends, maxLagMs, done: true, seconds: (Date.now() - t0) / 1000 });
+  return acked === count ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    emit({ acked: 0, lagMs: 0, failedSends: 0, done: true, error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { GeneratorConfig, GeneratorReport } from './generator';
+
+/**
+ * The load generator as a child process (its own event loop and CPU share, like a real producer),
+ * with its progress reports in the parent: how many messages are acknowledged, how far behind.
+ */
+export class LoadProcess {
+  last: GeneratorReport = { acked: 0, lagMs: 0, failedSends: 0 };
+  readonly errors: string[] = [];
+  readonly finished: Promise<GeneratorReport>;
+  private readonly child: ChildProcess;
+
+  constructor(cfg: GeneratorConfig) {
+    const script = join(__dirname, 'generator.js');
+    this.child = spawn(process.execPath, [script], {
+      env: { ...process.env, VIGIL_LOAD: JSON.stringify(cfg) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      try {
+        const r = JSON.parse(line) as GeneratorReport;
+        if (r.error && this.errors.length < 20) this.errors.push(r.error);
+        this.last = r;
+      } catch {
+        // not a report line
+      }
+    });
+    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+      if (this.errors.length < 20) this.errors.push(line);
+    });
+    this.finished = new Promise((resolve) => {
+      this.child.once('exit', (code) => {
+        resolve(this.last.done ? this.last : { ...this.last, done: true, error: `generator exited with ${code}` });
+      });
+    });
+  }
+
+  get acked(): number {
+    return this.last.acked;
+  }
+
+  /** Resolves once `n` messages are acknowledged (or the generator ended). */
+  async untilAcked(n: number): Promise<void> {
+    let ended = false;
+    void this.finished.then(() => (ended = true));
+    while (this.last.acked < n && !ended) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  stop(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+  }
+}

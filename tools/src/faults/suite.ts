@@ -1,0 +1,312 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { uuidV5 } from '@vigil/contracts';
+import { parseEnv } from '@vigil/runtime';
+import { Feed } from '../demo/feed';
+import { demoKafka, startPipeline, type RunningPipeline, type ServiceName } from '../demo/pipeline';
+import { StandinsEnvSchema, startStandins, type RunningStandins } from '../standins';
+import { account, complete, type Account } from './account';
+import type { GeneratorReport } from './generator';
+import type { PrivateInfra } from './infra';
+import { Schedule, type Expected } from './load';
+import { LoadProcess } from './load-process';
+
+export interface SuiteOptions {
+  root: string;
+  brokers: string;
+  redisUrl: string;
+  /** The suite's own broker and Redis, for the faults that stop them (null: those faults are skipped). */
+  infra: PrivateInfra | null;
+  /** Events per second the generator aims at. */
+  rate: number;
+  /** Seconds of load per fault (count = rate × seconds). */
+  seconds: number;
+  siemDownSeconds: number;
+  siemSlowSeconds: number;
+  siemSlowMs: number;
+  kafkaDownSeconds: number;
+  redisDownSeconds: number;
+  standinsPortBase: number;
+  portOffset: number;
+  /** Most time to wait, after the load, for everything to arrive. */
+  drainTimeoutMs: number;
+  say: (line: string) => void;
+}
+
+export const DEFAULT_SUITE: Omit<SuiteOptions, 'root' | 'brokers' | 'redisUrl' | 'infra' | 'say'> = {
+  rate: 2_000,
+  seconds: 30,
+  siemDownSeconds: 60, // 1 min, as the issue asks
+  siemSlowSeconds: 30,
+  siemSlowMs: 3_000, // 3 s per request
+  kafkaDownSeconds: 15,
+  redisDownSeconds: 10,
+  standinsPortBase: 29_300,
+  portOffset: 21_300, // services on 29381-29385
+  drainTimeoutMs: 360_000, // 6 min
+};
+
+export interface FaultContext {
+  pipeline: RunningPipeline;
+  standins: RunningStandins;
+  load: LoadProcess;
+  count: number;
+  opts: SuiteOptions;
+  /** Records a timeline entry ("+12.3 s  killed correlation"). */
+  mark: (what: string) => void;
+  onLog: (name: string, line: string) => void;
+}
+
+export interface FaultSpec {
+  name: string;
+  /** What the table's row says was done. */
+  title: string;
+  needsPrivateInfra: boolean;
+  inject: (ctx: FaultContext) => Promise<void>;
+}
+
+export interface FaultResult {
+  name: string;
+  title: string;
+  rate: number;
+  account: Account;
+  generator: GeneratorReport;
+  timeline: string[];
+  /** Every line the services logged (warn and above). */
+  logFile: string;
+  /** Error/fatal lines the services logged, per service, and a few of them. */
+  serviceErrors: Record<string, number>;
+  errorSamples: string[];
+  /** Everything expected arrived before the drain timeout. */
+  complete: boolean;
+  /** Seconds from the end of the load until everything had arrived. */
+  drainSeconds: number;
+  loadAverage: { start: number[]; end: number[] };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitReady(port: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+/** kill -9 one service under load, mid-batch, and start it again a second later. */
+function killService(name: ServiceName): FaultSpec {
+  return {
+    name: `kill-${name}`,
+    title: `kill -9 ${name} mid-batch, restart after 1 s`,
+    needsPrivateInfra: false,
+    inject: async (ctx) => {
+      await ctx.load.untilAcked(Math.floor(ctx.count * 0.35));
+      if (name === 'siem-forwarder') {
+        // Mid-batch for the forwarder: a bulk request is in flight at the Elasticsearch stand-in.
+        const es = ctx.standins.instances.elasticsearch.server;
+        es.holdAnswersMs = 300;
+        const before = es.requests;
+        while (es.requests === before) await sleep(2);
+        es.holdAnswersMs = 0;
+      }
+      await ctx.pipeline.services.kill(name, 'SIGKILL');
+      ctx.mark(`kill -9 ${name}`);
+      await sleep(1000);
+      ctx.pipeline.services.restart(name, ctx.onLog);
+      ctx.mark(`${name} restarted`);
+      const ready = await waitReady(ctx.pipeline.ports[name], 120_000);
+      ctx.mark(ready ? `${name} ready again` : `${name} NOT ready after 120 s`);
+    },
+  };
+}
+
+export const FAULTS: FaultSpec[] = [
+  ...(['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'] as const).map(killService),
+  {
+    name: 'kafka-restart',
+    title: 'Kafka broker stopped (SIGTERM) and started again',
+    needsPrivateInfra: true,
+    inject: async (ctx) => {
+      await ctx.load.untilAcked(Math.floor(ctx.count * 0.35));
+      await ctx.opts.infra!.stopKafka();
+      ctx.mark('broker stopped');
+      await sleep(ctx.opts.kafkaDownSeconds * 1000);
+      await ctx.opts.infra!.startKafka();
+      ctx.mark('broker started');
+    },
+  },
+  {
+    name: 'redis-restart',
+    title: 'Redis stopped (SIGTERM, AOF on) and started again',
+    needsPrivateInfra: true,
+    inject: async (ctx) => {
+      await ctx.load.untilAcked(Math.floor(ctx.count * 0.35));
+      await ctx.opts.infra!.stopRedis();
+      ctx.mark('redis stopped');
+      await sleep(ctx.opts.redisDownSeconds * 1000);
+      await ctx.opts.infra!.startRedis();
+      ctx.mark('redis started');
+    },
+  },
+  {
+    name: 'siem-down-slow',
+    title: 'Elasticsearch stand-in down, then slow, then back',
+    needsPrivateInfra: false,
+    inject: async (ctx) => {
+      const es = ctx.standins.instances.elasticsearch.server;
+      await ctx.load.untilAcked(Math.floor(ctx.count * 0.2));
+      await es.goDown();
+      ctx.mark('elasticsearch down (connection refused)');
+      await sleep(ctx.opts.siemDownSeconds * 1000);
+      es.latencyMs = ctx.opts.siemSlowMs;
+      await es.comeBack();
+      ctx.mark(`elasticsearch back, ${ctx.opts.siemSlowMs} ms per request`);
+      await sleep(ctx.opts.siemSlowSeconds * 1000);
+      es.latencyMs = 0;
+      ctx.mark('elasticsearch at full speed');
+    },
+  },
+  {
+    name: 'notify-429-500',
+    title: 'Slack and PagerDuty answer 429 (Retry-After), then 500, for a while',
+    needsPrivateInfra: false,
+    inject: async (ctx) => {
+      const { slack, pagerduty } = ctx.standins.instances;
+      slack.failNext(15, { status: 429, retryAfterSeconds: 2 });
+      slack.failNext(15, { status: 500 });
+      pagerduty.failNext(10, { status: 429, retryAfterSeconds: 1 });
+      pagerduty.failNext(10, { status: 500 });
+      ctx.mark('slack: next 15 requests 429 (Retry-After 2), then 15 × 500; pagerduty: 10 × 429, then 10 × 500');
+      // The faults are spent by the deliveries themselves; give up waiting two minutes after the load.
+      let loadDone = 0;
+      void ctx.load.finished.then(() => (loadDone = Date.now()));
+      while ((slack.faulted < 30 || pagerduty.faulted < 20) && (loadDone === 0 || Date.now() - loadDone < 120_000)) await sleep(500);
+      const span = (xs: readonly number[]) => (xs.length ? `${((xs[xs.length - 1]! - xs[0]!) / 1000).toFixed(1)} s` : 'n/a');
+      ctx.mark(
+        `faults answered: slack ${slack.faulted} over ${span(slack.faultedAt)}, pagerduty ${pagerduty.faulted} over ${span(pagerduty.faultedAt)}`,
+      );
+    },
+  },
+];
+
+/** No fault: the same load and accounting, as the reference row. */
+export const BASELINE: FaultSpec = { name: 'none', title: 'no fault (reference)', needsPrivateInfra: false, inject: async () => undefined };
+
+async function rawMessages(brokers: string, topic: string): Promise<number | null> {
+  const admin = demoKafka(brokers).admin();
+  try {
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } catch {
+    return null;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** One fault: fresh stand-ins and namespace, the five services, the load, the fault, the accounting. */
+export async function runFault(spec: FaultSpec, opts: SuiteOptions): Promise<FaultResult> {
+  const count = opts.rate * opts.seconds;
+  const namespace = `faults-${spec.name}-${Date.now().toString(36)}`;
+  const plan = { runId: uuidV5(namespace), rate: opts.rate, count, attackEvery: opts.rate, junkEvery: 1000 };
+  const schedule = new Schedule(plan);
+  const expected: Expected = schedule.expected();
+  const timeline: string[] = [];
+  let t0 = Date.now();
+  const mark = (what: string) => {
+    const line = `+${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`;
+    timeline.push(line);
+    opts.say(`  ${line}`);
+  };
+  const serviceErrors: Record<string, number> = {};
+  const errorSamples: string[] = [];
+  // Every service line (they log at warn and above) goes to a file for the post-mortem.
+  mkdirSync(join(opts.root, '.cache', 'faults'), { recursive: true });
+  const logFile = join(opts.root, '.cache', 'faults', `${namespace}.log`);
+  const logStream = createWriteStream(logFile);
+  const onLog = (name: string, line: string) => {
+    logStream.write(`[${name}] ${line}\n`);
+    if (!/"level":"(error|fatal)"/.test(line)) return;
+    serviceErrors[name] = (serviceErrors[name] ?? 0) + 1;
+    if (errorSamples.length < 12) errorSamples.push(`[${name}] ${line.slice(0, 300)}`);
+  };
+  const loadStart = loadavg();
+
+  const standins = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: String(opts.standinsPortBase) }));
+  let pipeline: RunningPipeline | undefined;
+  let feed: Feed | undefined;
+  let load: LoadProcess | undefined;
+  try {
+    pipeline = await startPipeline({
+      root: opts.root,
+      brokers: opts.brokers,
+      redisUrl: opts.redisUrl,
+      namespace,
+      standinsEnv: standins.env,
+      portOffset: opts.portOffset,
+      onLog,
+    });
+    feed = new Feed(demoKafka(opts.brokers), pipeline.topics, () => undefined);
+    await feed.start();
+    opts.say(
+      `${spec.name}: ${count} messages at ${opts.rate}/s (${expected.eventIds.length} events, ${expected.junk} malformed, ${expected.attacks.length} attacks → ${expected.alerts.length} alerts)`,
+    );
+    t0 = Date.now();
+    load = new LoadProcess({ plan, brokers: opts.brokers, topic: pipeline.topics.eventsRaw, maxSeconds: opts.seconds + 600 });
+    const ctx: FaultContext = { pipeline, standins, load, count, opts, mark, onLog };
+    const injected = spec.inject(ctx).catch((err: unknown) => mark(`fault injection failed: ${(err as Error).message}`));
+    const generator = await load.finished;
+    mark(
+      `load done: ${generator.acked}/${count} acknowledged, ${generator.failedSends} failed sends, max lag ${generator.maxLagMs ?? 0} ms`,
+    );
+    await injected;
+    const loadEnd = Date.now();
+    let done = false;
+    const until = Date.now() + opts.drainTimeoutMs;
+    while (Date.now() < until) {
+      if (complete(expected, feed.seen, standins.instances)) {
+        done = true;
+        break;
+      }
+      await sleep(2000);
+    }
+    const drainSeconds = (Date.now() - loadEnd) / 1000;
+    mark(done ? `everything arrived ${drainSeconds.toFixed(1)} s after the load` : `NOT complete after ${drainSeconds.toFixed(0)} s`);
+    // Late duplicates (a redelivered batch, a retried notification) get a chance to show up.
+    await sleep(8000);
+    const raw = await rawMessages(opts.brokers, pipeline.topics.eventsRaw);
+    const acc = account(expected, feed.seen, standins.instances, {
+      acked: generator.acked,
+      failedSends: generator.failedSends,
+      rawMessages: raw,
+    });
+    return {
+      name: spec.name,
+      title: spec.title,
+      rate: opts.rate,
+      account: acc,
+      generator,
+      timeline,
+      logFile,
+      serviceErrors,
+      errorSamples,
+      complete: done,
+      drainSeconds,
+      loadAverage: { start: loadStart, end: loadavg() },
+    };
+  } finally {
+    load?.stop();
+    await feed?.stop().catch(() => undefined);
+    await pipeline?.stop();
+    await standins.close();
+    logStream.end();
+  }
+}
