@@ -19,7 +19,7 @@ import {
   type StepOutcome,
   type StepState,
 } from './domain/run';
-import { ConnectorError, type ActionRequest, type Connector } from './connectors/types';
+import { ConnectorError, type ActionRequest, type ActionResult, type Connector } from './connectors/types';
 import type { SoarMetrics } from './metrics';
 import { RUN_MEMBER, UNDO_MEMBER, type SoarStore } from './store/store';
 
@@ -32,6 +32,9 @@ export interface RunnerOptions {
 
 /** Longest a single wake-up may keep moving one run before it yields the item back to the queue. */
 const MAX_MOVES_PER_CLAIM = 64;
+
+/** Actions done here whose "done" record Redis did not take yet (bounded; oldest forgotten first). */
+const MAX_UNRECORDED = 10_000;
 
 type Execution = { outcome: StepOutcome; extra: ResponseRecord[] } | { waitUntil: number };
 
@@ -49,6 +52,12 @@ export class Runner {
   private ticking = false;
   private again = false;
   private idle: Array<() => void> = [];
+  /**
+   * Action key → result of an action this process carried out but could not record as done (Redis
+   * unavailable at that moment). When the item is retried, our claim on the key is still ours, so
+   * without this memory the action would run a second time.
+   */
+  private readonly unrecorded = new Map<string, { result: ActionResult; durationMs?: number }>();
 
   constructor(
     private readonly store: SoarStore,
@@ -282,17 +291,22 @@ export class Runner {
         extra: [requested],
       };
     }
+    const earlier = this.unrecorded.get(key);
+    if (earlier) {
+      // Done by this process before Redis went away: record it now instead of acting again.
+      await this.recordDone(key, run.run_id, earlier.result, earlier.durationMs);
+      const done = await this.succeeded(run, step, this.clock(), earlier.result.summary, false, earlier.durationMs);
+      return { outcome: done, extra: [{ ...requested, request: earlier.result.request }] };
+    }
     const durationMs =
       step.duration_ms !== undefined
         ? durationFor(step, await this.store.priorOffences(step.action, target, run.alert_id, now))
         : undefined;
     const started = process.hrtime.bigint();
+    let result: ActionResult;
     try {
-      const result = await connector.execute(this.request(run, step, durationMs));
+      result = await connector.execute(this.request(run, step, durationMs));
       this.metrics.actionSeconds.observe({ connector: step.connector }, Number(process.hrtime.bigint() - started) / 1e9);
-      await this.store.settleAction(key, { state: 'done', owner: run.run_id, summary: result.summary, at: this.clock() });
-      const done = await this.succeeded(run, step, this.clock(), result.summary, false, durationMs);
-      return { outcome: done, extra: [{ ...requested, request: result.request }] };
     } catch (err) {
       this.metrics.actionSeconds.observe({ connector: step.connector }, Number(process.hrtime.bigint() - started) / 1e9);
       const ce = err instanceof ConnectorError ? err : new ConnectorError((err as Error).message, true);
@@ -315,6 +329,31 @@ export class Runner {
         'action failed',
       );
       return { outcome: { kind: 'failed', error: ce.message, retriable: ce.retriable }, extra: [{ ...requested, request: ce.request }] };
+    }
+    // The action is done: a failure from here on is bookkeeping (Redis), never the action failing.
+    await this.recordDone(key, run.run_id, result, durationMs);
+    const done = await this.succeeded(run, step, this.clock(), result.summary, false, durationMs);
+    return { outcome: done, extra: [{ ...requested, request: result.request }] };
+  }
+
+  /**
+   * Records an action as done. If Redis refuses, the result is kept in memory and the error thrown:
+   * the work item is retried later and finds the result here instead of running the action again.
+   */
+  private async recordDone(key: string, owner: string, result: ActionResult, durationMs?: number): Promise<void> {
+    try {
+      await this.store.settleAction(key, { state: 'done', owner, summary: result.summary, at: this.clock() });
+      this.unrecorded.delete(key);
+    } catch (err) {
+      if (!this.unrecorded.has(key)) {
+        if (this.unrecorded.size >= MAX_UNRECORDED) this.unrecorded.delete(this.unrecorded.keys().next().value!);
+        this.unrecorded.set(key, { result, ...(durationMs !== undefined ? { durationMs } : {}) });
+      }
+      this.logger.warn(
+        { key, err: (err as Error).message },
+        'action done but not recorded yet (Redis unavailable); will record it on retry',
+      );
+      throw err;
     }
   }
 
@@ -392,14 +431,15 @@ export class Runner {
       await this.store.completeUndo(task);
       return null;
     }
-    let error: string;
+    let error = '';
     let retriable = false;
     let request: Record<string, string> = {};
     if (!connector || !claim) error = `connector ${task.connector} is not configured`;
     else if (claim.state === 'failed') error = claim.record?.error ?? 'failed earlier';
     else {
+      let result: ActionResult | null = this.unrecorded.get(key2)?.result ?? null;
       try {
-        const result = await connector.execute({
+        result ??= await connector.execute({
           action: task.action,
           target: task.target,
           alertId: task.alert_id,
@@ -407,18 +447,20 @@ export class Runner {
           playbookId: task.playbook_id,
           reason: 'automatic undo: duration elapsed',
         });
-        await this.store.settleAction(key2, { state: 'done', owner: task.run_id, summary: result.summary, at: this.clock() });
-        await this.audit.publish([undoRecord(task, 'undo_succeeded', this.clock(), { result: result.summary, request: result.request })]);
-        await this.store.completeUndo(task);
-        await pushUndo('succeeded', result.summary);
-        this.metrics.undos.inc({ outcome: 'succeeded' });
-        return null;
       } catch (err) {
         const ce = err instanceof ConnectorError ? err : new ConnectorError((err as Error).message, true);
         error = ce.message;
         retriable = ce.retriable;
         request = ce.request;
         await this.store.settleAction(key2, { state: 'failed', owner: task.run_id, retriable, error, at: this.clock() });
+      }
+      if (result) {
+        await this.recordDone(key2, task.run_id, result);
+        await this.audit.publish([undoRecord(task, 'undo_succeeded', this.clock(), { result: result.summary, request: result.request })]);
+        await this.store.completeUndo(task);
+        await pushUndo('succeeded', result.summary);
+        this.metrics.undos.inc({ outcome: 'succeeded' });
+        return null;
       }
     }
     const decision = retriable ? undoFailure(task, this.clock(), this.opts.retry) : ({ kind: 'give_up' } as const);
