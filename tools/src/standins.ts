@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
 import { envInt, envList, parseEnv } from '@vigil/runtime';
 import {
@@ -27,7 +27,8 @@ export const StandinsEnvSchema = z.object({
   /** Host name the services reach the stand-ins by, used in the printed URLs. */
   STANDINS_ADVERTISE_HOST: z.string().min(1).optional(),
   /** The status page listens here; stand-in N (see STANDIN_PORTS) on STANDINS_PORT_BASE + N. */
-  STANDINS_PORT_BASE: envInt(18700, 1024, 65000),
+  // At most 32000: relayed stand-ins take loopback ports from Linux's ephemeral range (32768+).
+  STANDINS_PORT_BASE: envInt(18700, 1024, 32_000),
   SPLUNK_HEC_TOKEN: z.string().min(1).default('5e3d1c2b-7a69-4f8e-9d0c-1b2a3f4e5d6c'),
   ES_API_KEY: z.string().min(1).default(Buffer.from('vigil-forwarder:standin-bulk-writer-key').toString('base64')),
   SENTINEL_TENANT_ID: z.string().min(1).default('72f988bf-86f1-41af-91ab-2d7cd011db47'),
@@ -146,6 +147,7 @@ export function standinsUrls(env: StandinsEnv, host: string): (name: PortName) =
  */
 class Listener {
   private readonly relays: Server[] = [];
+  private readonly sockets = new Set<Socket>();
   constructor(
     private readonly env: StandinsEnv,
     readonly relayed: boolean,
@@ -170,9 +172,12 @@ class Listener {
     if (!this.relayed) return;
     const server = createServer((client) => {
       const upstream = connect(boundPort, '127.0.0.1');
+      this.sockets.add(client).add(upstream);
       const end = () => {
         client.destroy();
         upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
       };
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
@@ -182,8 +187,12 @@ class Listener {
     this.relays.push(server);
   }
 
+  /** Stops listening and cuts open relayed connections (keep-alive clients would hold close() forever). */
   async close(): Promise<void> {
-    await Promise.all(this.relays.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    const closed = Promise.all(this.relays.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    for (const sock of this.sockets) sock.destroy();
+    this.sockets.clear();
+    await closed;
   }
 }
 
@@ -295,7 +304,13 @@ export async function startStandins(env: StandinsEnv): Promise<RunningStandins> 
       res.end(body);
     });
     await listen(page, at.port('status'), env.STANDINS_HOST);
-    closers.push(() => new Promise<void>((r) => page.close(() => r())));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          page.close(() => r());
+          page.closeAllConnections();
+        }),
+    );
     closers.push(() => at.close());
 
     const serviceEnv = standinsServiceEnv(env, (name) => at.url(name));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckError, run, runOk, say } from './proc';
 
@@ -84,6 +84,9 @@ export async function python(): Promise<string> {
 export async function downloadWheel(dir: string, name: string, version: string): Promise<string> {
   const py = await python();
   mkdirSync(dir, { recursive: true });
+  const prefix = `${name.replace(/-/g, '_')}-${version}-`;
+  const have = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.whl'));
+  if (have) return join(dir, have);
   say(`downloading ${name}==${version} from PyPI (pip download, first run only)`);
   await runOk(
     `pip download ${name}==${version}`,
