@@ -3,6 +3,7 @@ import { DEFAULT_DECODE_LIMITS } from '@vigil/contracts';
 import { kafkaEnvShape } from '@vigil/kafka';
 import { ConfigError, envInt, envLogLevel, envPort, readSecret } from '@vigil/runtime';
 import type { IntegrityMode } from './domain/validate';
+import { httpIngestEnvShape, httpIngestSettings, type HttpIngestSettings } from './http/config';
 
 /** Every ingest setting, from the environment, validated once at boot (docs/configuration.md). */
 export const IngestEnvSchema = z.object({
@@ -18,6 +19,7 @@ export const IngestEnvSchema = z.object({
   INGEST_PARTITIONS_CONCURRENTLY: envInt(2, 1, 64),
   /** Worker threads that validate batches; 0 validates on the consumer's thread. */
   INGEST_WORKERS: envInt(1, 0, 16),
+  ...httpIngestEnvShape,
 });
 export type IngestEnv = z.infer<typeof IngestEnvSchema>;
 
@@ -25,6 +27,8 @@ export interface IngestConfig {
   env: IngestEnv;
   integrity: IntegrityMode;
   keys: Map<string, Buffer>;
+  /** HEC / NDJSON over HTTP: set when INGEST_HEC_TOKENS is. */
+  http?: HttpIngestSettings | undefined;
 }
 
 /**
@@ -52,5 +56,5 @@ export function ingestConfig(env: IngestEnv, raw: Record<string, string | undefi
   const keys = parseHmacKeys(readSecret(raw, 'INGEST_HMAC_KEYS'));
   const integrity: IntegrityMode = env.INGEST_INTEGRITY ?? (keys.size > 0 ? 'require' : 'off');
   if (integrity !== 'off' && keys.size === 0) throw new ConfigError('INGEST_HMAC_KEYS', `is required when INGEST_INTEGRITY=${integrity}`);
-  return { env, integrity, keys };
+  return { env, integrity, keys, http: httpIngestSettings(env, raw) };
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Health, Metrics, configOrExit, createLogger, parseEnv, startService } from '@vigil/runtime';
 import { IngestModule } from './app.module';
 import { IngestEnvSchema, ingestConfig, type IngestConfig } from './config';
+import { RAW_BODY_PATHS } from './http/http-ingest.module';
 import { SERVICE } from './ingest.pipeline';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     health,
     port: env.HTTP_PORT,
     host: env.HTTP_HOST,
+    rawBodyPaths: RAW_BODY_PATHS,
   });
 }
 

@@ -106,6 +106,32 @@ export interface StartOptions {
   shutdownTimeoutMs?: number;
   /** Largest request body the HTTP server reads. */
   bodyLimit?: string;
+  /**
+   * Path prefixes whose request bodies are left unread for the route to read itself (bounded), e.g.
+   * protocols whose bodies are not one JSON document (Splunk HEC's concatenated objects, NDJSON).
+   */
+  rawBodyPaths?: readonly string[];
+}
+
+/**
+ * The JSON body parser every service uses (bounded by `bodyLimit`), skipped for `rawBodyPaths`.
+ * startService calls it; tests that build the Nest app themselves call it too.
+ */
+export async function installBodyParsers(
+  app: INestApplication,
+  opts: Pick<StartOptions, 'bodyLimit' | 'rawBodyPaths'> = {},
+): Promise<void> {
+  const express = await import('express');
+  const json = express.json({ limit: opts.bodyLimit ?? '256kb' });
+  const raw = opts.rawBodyPaths ?? [];
+  if (raw.length === 0) {
+    app.use(json);
+    return;
+  }
+  const isRaw = (path: string) => raw.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
+  app.use((req: import('express').Request, res: import('express').Response, next: import('express').NextFunction) =>
+    isRaw(req.path) ? next() : json(req, res, next),
+  );
 }
 
 /**
@@ -117,8 +143,7 @@ export async function startService(rootModule: DynamicModule, opts: StartOptions
     logger: new PinoNestLogger(opts.logger),
     bodyParser: false,
   });
-  const express = await import('express');
-  app.use(express.json({ limit: opts.bodyLimit ?? '256kb' }));
+  await installBodyParsers(app, opts);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const timeout = opts.shutdownTimeoutMs ?? 30_000;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
