@@ -333,7 +333,7 @@ const USAGE = `usage: standins [--print-env]
   Starts every SaaS stand-in (Splunk HEC, Elasticsearch, Sentinel + Entra token, Slack, PagerDuty,
   Twilio, signed-webhook receiver, firewall, SCIM, EDR) on STANDINS_PORT_BASE+1.. (default 18701..),
   and a status page (GET /status) on STANDINS_PORT_BASE. Runs until SIGINT/SIGTERM.
-  --print-env   print the services' environment (KEY=value) and exit
+  --print-env   print the services' environment (KEY=value) for these settings and exit (starts nothing)
 settings: STANDINS_HOST (127.0.0.1), STANDINS_ADVERTISE_HOST, STANDINS_PORT_BASE (18700), credentials (docs/deploy.md)`;
 
 /** `node tools/dist/cli.js standins`: the stand-ins as one long-running process. */
@@ -348,16 +348,19 @@ export async function standinsMain(args: string[]): Promise<number> {
     return 2;
   }
   const env = parseEnv(StandinsEnvSchema);
-  const running = await startStandins(env);
   if (args.includes('--print-env')) {
+    // Nothing is started: the URLs follow from the settings, so this works beside a running set.
+    const loopback = env.STANDINS_HOST === '127.0.0.1' || env.STANDINS_HOST === 'localhost';
+    const host = env.STANDINS_ADVERTISE_HOST ?? (loopback ? env.STANDINS_HOST : '127.0.0.1');
+    const vars = standinsServiceEnv(env, standinsUrls(env, host));
     process.stdout.write(
-      Object.entries(running.env)
+      Object.entries(vars)
         .map(([k, v]) => `${k}=${v}\n`)
         .join(''),
     );
-    await running.close();
     return 0;
   }
+  const running = await startStandins(env);
   process.stdout.write(`[standins] listening on ${env.STANDINS_HOST}; status: ${running.statusUrl}\n`);
   for (const [k, v] of Object.entries(running.env)) if (k.endsWith('_URL')) process.stdout.write(`[standins]   ${k}=${v}\n`);
   await new Promise<void>((resolve) => {
