@@ -1,4 +1,4 @@
-import { silentLogger } from '@vigil/runtime';
+import { Metrics, silentLogger } from '@vigil/runtime';
 import { committedTotal, freshTopics, produceRaw, readTopic, sleep, testBrokers, uniqueName, waitFor } from '@vigil/testing';
 import { createKafka } from './client';
 import { BatchConsumer, type ConsumedMessage } from './consumer';
@@ -63,6 +63,59 @@ describe('BatchConsumer', () => {
     await consumer.stop();
     expect(finished).toBe(true);
     expect(await committedTotal(groupId, topics.eventsRaw)).toBe(2);
+  });
+
+  it('labels the consumer families with the group, so two groups on one topic keep their own lag and counts', async () => {
+    const { topics } = await freshTopics(1, ['eventsRaw']);
+    await produceRaw(topics.eventsRaw, ['a', 'b', 'c', 'd']);
+    const metrics = new Metrics('test', { defaultMetrics: false });
+    const fast = uniqueName('g-fast');
+    const slow = uniqueName('g-slow');
+    let slowBatches = 0;
+    const consumers = [
+      new BatchConsumer(kafka(), { groupId: fast, topics: [topics.eventsRaw], logger, metrics, handler: async () => undefined }),
+      new BatchConsumer(kafka(), {
+        groupId: slow,
+        topics: [topics.eventsRaw],
+        logger,
+        metrics,
+        retryInitialMs: 50,
+        retryMaxMs: 50,
+        // fails once, so the slow group also records a retry the fast one must not show
+        handler: async () => {
+          if (++slowBatches === 1) throw new Error('sink unavailable');
+        },
+      }),
+    ];
+    for (const c of consumers) await c.start();
+    try {
+      const series = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values;
+      const countsByGroup = async (name: string, sample: string) =>
+        new Map((await series(name)).filter((v) => v.metricName === sample).map((v) => [v.labels.group, v.value]));
+      // A batch's duration is observed last, after its commit and lag: equal counts mean every batch is recorded.
+      await waitFor('both groups committed and every batch recorded', async () => {
+        const [f, s] = await Promise.all([committedTotal(fast, topics.eventsRaw), committedTotal(slow, topics.eventsRaw)]);
+        const sized = await countsByGroup('vigil_batch_size', 'vigil_batch_size_count');
+        const timed = await countsByGroup('vigil_batch_duration_seconds', 'vigil_batch_duration_seconds_count');
+        return f === 4 && s === 4 && [fast, slow].every((g) => (sized.get(g) ?? 0) > 0 && sized.get(g) === timed.get(g));
+      });
+      const consumed = await series('vigil_messages_consumed_total');
+      expect(consumed.map((v) => [v.labels.group, v.value]).sort()).toEqual([
+        [fast, 4],
+        [slow, 4],
+      ]);
+      const lag = await series('vigil_consumer_lag');
+      expect(lag.map((v) => v.labels).sort((a, b) => String(a.group).localeCompare(String(b.group)))).toEqual([
+        { topic: topics.eventsRaw, partition: '0', group: fast },
+        { topic: topics.eventsRaw, partition: '0', group: slow },
+      ]);
+      const retries = await series('vigil_batch_retries_total');
+      expect(retries.map((v) => [v.labels.group, v.value])).toEqual([[slow, 1]]);
+      const sizes = await countsByGroup('vigil_batch_size', 'vigil_batch_size_sum');
+      expect([sizes.get(fast), sizes.get(slow)]).toEqual([4, 4]);
+    } finally {
+      for (const c of consumers) await c.stop();
+    }
   });
 
   it('sends DLQ records and outputs through one acks=all producer', async () => {

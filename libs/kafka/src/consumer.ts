@@ -41,6 +41,7 @@ export interface BatchConsumerOptions {
   topics: string[];
   handler: BatchHandler;
   logger: Logger;
+  /** Shared consumer families, labelled with `topic` and `group` (this groupId). */
   metrics?: Metrics;
   fromBeginning?: boolean;
   sessionTimeoutMs?: number; // default 30 s
@@ -146,8 +147,9 @@ export class BatchConsumer {
       headers: toHeaders(m.headers as Record<string, Buffer | string | undefined>),
     }));
     const metrics = this.opts.metrics;
-    metrics?.consumed.inc({ topic }, messages.length);
-    metrics?.batchSize.observe({ topic }, messages.length);
+    const group = this.opts.groupId;
+    metrics?.consumed.inc({ topic, group }, messages.length);
+    metrics?.batchSize.observe({ topic, group }, messages.length);
     const active = () => isRunning() && !isStale();
     const ctx: BatchContext = { topic, partition, heartbeat, isActive: active, lag: Math.max(0, Number(batch.offsetLag()) || 0) };
 
@@ -159,7 +161,7 @@ export class BatchConsumer {
         await this.opts.handler(messages, ctx);
         break;
       } catch (err) {
-        metrics?.batchRetries.inc({ topic });
+        metrics?.batchRetries.inc({ topic, group });
         this.opts.logger.warn(
           { err: errorMessage(err), topic, partition, firstOffset: messages[0]!.offset, attempt, retryInMs: delay },
           'batch failed; retrying without committing',
@@ -173,8 +175,8 @@ export class BatchConsumer {
     // The payload's commit (unlike consumer.commitOffsets) still works while the consumer is
     // stopping, so a graceful shutdown commits the batch it just finished.
     await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
-    metrics?.consumerLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
-    metrics?.batchSeconds.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
+    metrics?.consumerLag.set({ topic, partition: String(partition), group }, Number(batch.offsetLag()));
+    metrics?.batchSeconds.observe({ topic, group }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   private async sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, active: () => boolean): Promise<void> {

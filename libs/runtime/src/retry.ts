@@ -34,6 +34,12 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number,
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
 /**
+ * A breaker state as the value of a `vigil_<service>_circuit_state` gauge: 0 closed, 1 open,
+ * 2 half-open (one trial call allowed). The same numbers in every service (docs/observability.md).
+ */
+export const CIRCUIT_STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, open: 1, half_open: 2 };
+
+/**
  * Opens after `failureThreshold` consecutive failures; while open, callers wait instead of
  * hammering a dead endpoint; after `openMs` one trial call is let through (half-open).
  * Time is passed in so the breaker is testable without a clock.

@@ -166,7 +166,7 @@ describe('the configuration contract runs the services own config code', () => {
 describe('the dashboard and the metrics doc agree with the code', () => {
   it('finds the shared and per-service families in the code', async () => {
     const f = await metricFamilies(ROOT);
-    expect(f.get('vigil_consumer_lag')).toMatchObject({ type: 'gauge', labels: ['topic', 'partition'] });
+    expect(f.get('vigil_consumer_lag')).toMatchObject({ type: 'gauge', labels: ['topic', 'partition', 'group'] });
     expect(f.get('vigil_ingest_events_rejected_total')).toMatchObject({ type: 'counter', labels: ['kind'] });
     expect(f.get('vigil_soar_actions_total')?.labels).toEqual(['action', 'connector', 'outcome']);
   });
