@@ -16,7 +16,8 @@ export const RouterEnvSchema = z.object({
   LOG_LEVEL: envLogLevel,
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: envPort(8084),
-  ROUTER_GROUP_ID: z.string().min(1).default('vigil-alert-router'),
+  /** Consumer group; default vigil-alert-router (under VIGIL_TOPIC_NAMESPACE when set). */
+  ROUTER_GROUP_ID: z.string().min(1).optional(),
   ROUTER_ROUTES_FILE: z.string().min(1).default(DEFAULT_ROUTES_FILE),
   ROUTER_MAX_MESSAGE_BYTES: envInt(DEFAULT_DECODE_LIMITS.maxBytes, 1024, 16 * 1024 * 1024),
   ROUTER_PARTITIONS_CONCURRENTLY: envInt(2, 1, 64),

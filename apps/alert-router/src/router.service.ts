@@ -1,5 +1,5 @@
 import { topicNames, type TopicNames } from '@vigil/contracts';
-import { BatchConsumer, Producer, createKafka, ensureTopics, kafkaSettings } from '@vigil/kafka';
+import { BatchConsumer, Producer, createKafka, ensureTopics, kafkaSettings, consumerGroup } from '@vigil/kafka';
 import { createRedis, redisReady, type Redis } from '@vigil/redis';
 import type { Health, Logger, Metrics } from '@vigil/runtime';
 import type { RouterConfig } from './config';
@@ -90,7 +90,7 @@ export class AlertRouterService {
       clock,
     );
     this.consumer = new BatchConsumer(this.kafka, {
-      groupId: env.ROUTER_GROUP_ID,
+      groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.ROUTER_GROUP_ID, 'vigil-alert-router'),
       topics: [this.topics.alerts],
       handler: (messages) => this.intake.handle(messages),
       logger,

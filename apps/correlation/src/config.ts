@@ -15,7 +15,8 @@ export const CorrelationEnvSchema = z.object({
   LOG_LEVEL: envLogLevel,
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: envPort(8082),
-  CORRELATION_GROUP_ID: z.string().min(1).default('vigil-correlation'),
+  /** Consumer group; default vigil-correlation (under VIGIL_TOPIC_NAMESPACE when set). */
+  CORRELATION_GROUP_ID: z.string().min(1).optional(),
   CORRELATION_RULES_DIR: z.string().min(1).default(SHIPPED_RULES_DIR),
   CORRELATION_RULES_WATCH: envBool(true),
   CORRELATION_ALLOWED_LATENESS_SECONDS: envInt(60, 0, 86_400),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { topicNames, type TopicNames } from '@vigil/contracts';
-import { BatchConsumer, Producer, createKafka, ensureTopics, kafkaSettings, type ConsumedMessage } from '@vigil/kafka';
+import { BatchConsumer, Producer, createKafka, ensureTopics, kafkaSettings, type ConsumedMessage, consumerGroup } from '@vigil/kafka';
 import { createRedis, redisReady, type Redis } from '@vigil/redis';
 import { CONFIG, HEALTH, LOGGER, METRICS, type Health, type Logger, type Metrics } from '@vigil/runtime';
 import type { CorrelationConfig } from './config';
@@ -55,7 +55,7 @@ export class CorrelationPipeline implements OnApplicationBootstrap, OnApplicatio
     );
     this.producer = new Producer(this.kafka, logger, sharedMetrics);
     this.consumer = new BatchConsumer(this.kafka, {
-      groupId: env.CORRELATION_GROUP_ID,
+      groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.CORRELATION_GROUP_ID, 'vigil-correlation'),
       topics: [this.topics.events],
       handler: (messages) => this.handle(messages),
       logger,

@@ -11,7 +11,8 @@ export const IngestEnvSchema = z.object({
   LOG_LEVEL: envLogLevel,
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: envPort(8081),
-  INGEST_GROUP_ID: z.string().min(1).default('vigil-ingest'),
+  /** Consumer group; default vigil-ingest (under VIGIL_TOPIC_NAMESPACE when set). */
+  INGEST_GROUP_ID: z.string().min(1).optional(),
   INGEST_MAX_MESSAGE_BYTES: envInt(DEFAULT_DECODE_LIMITS.maxBytes, 1024, 4 * 1024 * 1024),
   INGEST_MAX_DEPTH: envInt(DEFAULT_DECODE_LIMITS.maxDepth, 4, 256),
   INGEST_FUTURE_TOLERANCE_SECONDS: envInt(300, 0, 86_400),

@@ -9,6 +9,7 @@ import {
   kafkaSettings,
   type ConsumedMessage,
   type OutMessage,
+  consumerGroup,
 } from '@vigil/kafka';
 import { CONFIG, HEALTH, LOGGER, METRICS, type Counter, type Health, type Logger, type Metrics } from '@vigil/runtime';
 
@@ -58,7 +59,7 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
     this.rejected = metrics.counter('vigil_ingest_events_rejected_total', 'Events dead-lettered, by reason', ['kind']);
     this.flagged = metrics.counter('vigil_ingest_events_flagged_total', 'Events accepted with a flag', ['flag']);
     this.consumer = new BatchConsumer(this.kafka, {
-      groupId: config.env.INGEST_GROUP_ID,
+      groupId: consumerGroup(config.env.VIGIL_TOPIC_NAMESPACE, config.env.INGEST_GROUP_ID, 'vigil-ingest'),
       topics: [this.topics.eventsRaw],
       handler: (messages) => this.handle(messages),
       logger,

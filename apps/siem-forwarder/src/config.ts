@@ -28,11 +28,11 @@ export const ForwarderEnvSchema = z.object({
     .pipe(z.array(z.enum(SINK_NAMES, { message: `each sink must be one of ${SINK_NAMES.join(', ')}` })).min(1, 'name at least one sink')),
   /** Forward alerts (security.alerts.v1) as well as events. */
   SIEM_FORWARD_ALERTS: envBool(false),
-  /** Consumer group per sink: <prefix>-<sink>. */
+  /** Consumer group per sink: <prefix>-<sink>; default prefix vigil-siem-forwarder (under VIGIL_TOPIC_NAMESPACE when set). */
   SIEM_GROUP_ID_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/)
-    .default('vigil-siem-forwarder'),
+    .optional(),
   SIEM_PARTITIONS_CONCURRENTLY: envInt(8, 1, 64),
   /** How long the group waits for a silent member before handing its partitions to others. */
   SIEM_SESSION_TIMEOUT_MS: envInt(30_000, 6_000, 300_000),

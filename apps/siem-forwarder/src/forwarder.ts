@@ -10,6 +10,7 @@ import {
   type BatchContext,
   type ConsumedMessage,
   type OutMessage,
+  consumerGroup,
 } from '@vigil/kafka';
 import type { Health, Logger, Metrics } from '@vigil/runtime';
 import type { ForwarderConfig } from './config';
@@ -72,7 +73,8 @@ export class Forwarder {
         logger: logger.child({ sink }),
         metrics: this.fm,
       });
-      const groupId = `${env.SIEM_GROUP_ID_PREFIX}-${sink}`;
+      const prefix = consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.SIEM_GROUP_ID_PREFIX, 'vigil-siem-forwarder');
+      const groupId = `${prefix}-${sink}`;
       const lane: Lane = { sink, groupId, client, runner, consumer: undefined as unknown as BatchConsumer };
       lane.consumer = new BatchConsumer(this.kafka, {
         groupId,

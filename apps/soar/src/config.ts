@@ -31,7 +31,8 @@ export const SoarEnvSchema = z.object({
   LOG_LEVEL: envLogLevel,
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: envPort(8085),
-  SOAR_GROUP_ID: z.string().min(1).max(200).default('vigil-soar'),
+  /** Consumer group; default vigil-soar (under VIGIL_TOPIC_NAMESPACE when set). */
+  SOAR_GROUP_ID: z.string().min(1).max(200).optional(),
   SOAR_PLAYBOOKS_DIR: z.string().min(1).default(SHIPPED_PLAYBOOKS_DIR),
   SOAR_DRY_RUN: envBool(false),
   /** CIDRs never blocked: own infrastructure. Loopback and link-local are always added. */

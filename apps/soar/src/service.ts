@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { topicNames, type TopicNames } from '@vigil/contracts';
-import { BatchConsumer, Producer, createKafka, ensureTopics, kafkaSettings } from '@vigil/kafka';
+import { BatchConsumer, Producer, createKafka, ensureTopics, kafkaSettings, consumerGroup } from '@vigil/kafka';
 import { createRedis, redisReady, type Redis } from '@vigil/redis';
 import { CONFIG, HEALTH, LOGGER, METRICS, type Health, type Logger, type Metrics } from '@vigil/runtime';
 import { AuditPublisher } from './audit';
@@ -69,7 +69,7 @@ export class SoarService implements OnApplicationBootstrap, OnApplicationShutdow
       logger,
     );
     this.consumer = new BatchConsumer(this.kafka, {
-      groupId: env.SOAR_GROUP_ID,
+      groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.SOAR_GROUP_ID, 'vigil-soar'),
       topics: [this.topics.alerts],
       handler: (messages) => intake.handle(messages),
       logger,

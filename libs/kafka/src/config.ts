@@ -93,3 +93,13 @@ export function kafkaSettings(
     createTopics: env.KAFKA_CREATE_TOPICS,
   };
 }
+
+/**
+ * The consumer group a service joins. A group set explicitly is used as is; otherwise the
+ * service's default group goes under the topic namespace, so that two deployments (or a test and a
+ * demo) sharing a cluster never share a group and never take each other's partitions.
+ */
+export function consumerGroup(namespace: string | undefined, configured: string | undefined, fallback: string): string {
+  if (configured) return configured;
+  return namespace ? `${namespace}.${fallback}` : fallback;
+}
