@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ConfigError, envBool, readSecret } from '@vigil/runtime';
+import { ConfigError, envBool, readSecret, type Metrics } from '@vigil/runtime';
+import { instrumentRedis } from './metrics';
 
 export { Redis } from 'ioredis';
+export * from './metrics';
 
 /** The Redis part of a service's environment. */
 export const redisEnvShape = {
@@ -28,8 +30,16 @@ export type RedisEnv = z.infer<typeof RedisEnvSchema>;
  * An ioredis client for a service. Commands fail after a few reconnect attempts instead of waiting
  * forever, so a batch handler sees the error and the consumer retries the batch without committing.
  * The password may come from REDIS_PASSWORD or REDIS_PASSWORD_FILE and is never logged.
+ * With `metrics`, every command and round trip is counted in the shared Redis families
+ * (`vigil_redis_commands_total`, `vigil_redis_round_trips_total`; see instrumentRedis).
  */
-export function createRedis(env: RedisEnv, logger: Logger, name: string, raw: Record<string, string | undefined> = process.env): Redis {
+export function createRedis(
+  env: RedisEnv,
+  logger: Logger,
+  name: string,
+  raw: Record<string, string | undefined> = process.env,
+  metrics?: Metrics,
+): Redis {
   const password = readSecret(raw, 'REDIS_PASSWORD');
   const tls = env.REDIS_URL.startsWith('rediss://');
   let ca: string | undefined;
@@ -50,6 +60,7 @@ export function createRedis(env: RedisEnv, logger: Logger, name: string, raw: Re
     ...(tls ? { tls: { rejectUnauthorized: env.REDIS_TLS_REJECT_UNAUTHORIZED, ...(ca ? { ca } : {}) } } : {}),
   };
   const client = new Redis(env.REDIS_URL, options);
+  if (metrics) instrumentRedis(client, metrics);
   const log = logger.child({ component: 'redis' });
   let wasReady = false;
   client.on('ready', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RedisMetrics } from '@vigil/redis';
 import { Metrics } from '@vigil/runtime';
 import { RouterMetrics } from '@vigil/alert-router/dist/metrics';
 import { CorrelationMetrics } from '@vigil/correlation/dist/metrics';
@@ -19,11 +20,12 @@ export interface Family {
 
 /**
  * Every metric family the services register, read from the code itself: the shared families and
- * prom-client's process metrics (Metrics), each service's metrics class, and ingest's three
+ * prom-client's process metrics (Metrics), the Redis families (RedisMetrics), each service's metrics class, and ingest's three
  * counters (declared in its pipeline, whose constructor needs Kafka, so read from its source).
  */
 export async function metricFamilies(root: string): Promise<Map<string, Family>> {
   const m = new Metrics('deploy-check');
+  RedisMetrics.for(m);
   new RouterMetrics(m);
   new CorrelationMetrics(m);
   new ForwarderMetrics(m);
