@@ -107,16 +107,7 @@ export class Forwarder {
       case 'sentinel':
         return new SentinelClient(config.sentinel!, opts, logger.child({ sink }), this.fm);
       case 'archive':
-        return new ArchiveClient(
-          config.archive!,
-          opts,
-          logger.child({ sink }),
-          this.parts.metrics.gauge(
-            'vigil_siem_forwarder_archive_head_seq',
-            'Sequence number of the last record on disk, per archive stream',
-            ['stream'],
-          ),
-        );
+        return new ArchiveClient(config.archive!, opts, logger.child({ sink }), this.fm.archiveHeadSeq);
     }
   }
 
@@ -170,7 +161,7 @@ export class Forwarder {
         unreadable.push(
           dlqMessage(this.topics.alertsDlq, SERVICE, m, { kind: r.kind, reason: r.reason, issues: r.issues, destination: lane.sink }),
         );
-        this.fm.deadLettered.inc({ sink: lane.sink, reason: r.kind });
+        this.fm.deadLettered.inc({ sink: lane.sink, kind: r.kind });
         this.parts.metrics.deadLettered.inc({ topic: this.topics.alertsDlq, kind: r.kind });
         continue;
       }
@@ -181,7 +172,7 @@ export class Forwarder {
         unreadable.push(
           dlqMessage(this.topics.forwardDlq, SERVICE, m, { kind: 'sink_rejected', reason, destination: lane.sink, attempts: 0 }),
         );
-        this.fm.deadLettered.inc({ sink: lane.sink, reason: 'sink_rejected' });
+        this.fm.deadLettered.inc({ sink: lane.sink, kind: 'sink_rejected' });
         this.parts.metrics.deadLettered.inc({ topic: this.topics.forwardDlq, kind: 'sink_rejected' });
       }
     }

@@ -86,7 +86,12 @@ function ctx(over: Partial<BatchContext> & { active?: () => boolean } = {}): Bat
   return c;
 }
 
-function runner(sink: FakeSink, dlq: FakeDlq, settings: Partial<RunnerSettings> = {}) {
+function runner(
+  sink: FakeSink,
+  dlq: FakeDlq,
+  settings: Partial<RunnerSettings> = {},
+  metrics = new ForwarderMetrics(new Metrics('test', { defaultMetrics: false })),
+) {
   return new SinkRunner<Rec>({
     client: sink,
     settings: { ...SETTINGS, ...settings },
@@ -94,7 +99,7 @@ function runner(sink: FakeSink, dlq: FakeDlq, settings: Partial<RunnerSettings> 
     dlqTopic: 'siem.forward.dlq',
     service: 'siem-forwarder',
     logger: silentLogger(),
-    metrics: new ForwarderMetrics(new Metrics('test', { defaultMetrics: false })),
+    metrics,
     random: () => 0.5,
   });
 }
@@ -361,5 +366,51 @@ describe('waiting, heartbeats and giving up', () => {
     await sleep(100);
     active = false;
     await expect(done).rejects.toBeInstanceOf(BatchAbandoned);
+  });
+});
+
+describe('metrics', () => {
+  let r: SinkRunner<Rec> | undefined;
+  afterEach(async () => {
+    await r?.stop();
+    r = undefined;
+  });
+
+  const newMetrics = () => new ForwarderMetrics(new Metrics('test', { defaultMetrics: false }));
+  const series = async (c: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> }) =>
+    (await c.get()).values.map((v) => ({ ...v.labels, value: v.value }));
+
+  it('reports the circuit as 0 closed, 1 open and 2 half-open (while its trial request is out)', async () => {
+    const metrics = newMetrics();
+    const gauge = async () => (await series(metrics.circuit)).find((v) => 'sink' in v && v.sink === 'elasticsearch')?.value;
+    const atCall: Array<number | undefined> = [];
+    const sink = new FakeSink(LIMITS, async (recs, call) => {
+      atCall.push(await gauge());
+      return call <= 2 ? { kind: 'unavailable', reason: 'ECONNREFUSED' } : ok(recs.length);
+    });
+    r = runner(sink, new FakeDlq(), { breakerFailures: 2, breakerOpenMs: 150 }, metrics);
+    const done = r.deliver(items(['a']), ctx({ lag: 1 }));
+    let sawOpen = false;
+    while (!sawOpen && sink.calls.length < 3) {
+      sawOpen = (await gauge()) === 1 && r.circuitState === 'open';
+      await sleep(5);
+    }
+    await done;
+    expect(sawOpen).toBe(true);
+    expect(atCall).toEqual([0, 0, 2]); // closed, closed (the failure that opens it), then the half-open trial
+    expect(await gauge()).toBe(0);
+  });
+
+  it('counts delivered items by record and dead-lettered ones by kind, in its own family and the shared one', async () => {
+    const metrics = newMetrics();
+    const sink = new FakeSink(LIMITS, () => ({
+      kind: 'items',
+      items: [{ status: 'ok' }, { status: 'reject', reason: 'mapper_parsing_exception' }],
+    }));
+    r = runner(sink, new FakeDlq(), {}, metrics);
+    await r.deliver(items(['a', 'b']), ctx({ lag: 1 }));
+    expect(await series(metrics.delivered)).toEqual([{ sink: 'elasticsearch', record: 'event', value: 1 }]);
+    expect(await series(metrics.deadLettered)).toEqual([{ sink: 'elasticsearch', kind: 'sink_rejected', value: 1 }]);
+    expect(await series(metrics.shared.deadLettered)).toEqual([{ topic: 'siem.forward.dlq', kind: 'sink_rejected', value: 1 }]);
   });
 });

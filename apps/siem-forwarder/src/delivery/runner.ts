@@ -1,5 +1,5 @@
 import { dlqMessage, errorMessage, type BatchContext, type ConsumedMessage, type OutMessage } from '@vigil/kafka';
-import { CircuitBreaker, backoffDelay, type BackoffPolicy, type Logger } from '@vigil/runtime';
+import { CIRCUIT_STATE_VALUE, CircuitBreaker, backoffDelay, type BackoffPolicy, type Logger } from '@vigil/runtime';
 import { fitCount, fitsAlone, flushDecision, type FlushReason } from '../domain/batching';
 import type { SendOutcome } from '../domain/outcome';
 import type { ForwarderMetrics } from './metrics';
@@ -131,7 +131,7 @@ export class SinkRunner<R extends EncodedRecord> {
     this.s = deps.settings;
     this.sink = deps.client.name;
     this.breaker = new CircuitBreaker(deps.settings.breakerFailures, deps.settings.breakerOpenMs);
-    deps.metrics.circuit.set({ sink: this.sink }, 0);
+    deps.metrics.circuit.set({ sink: this.sink }, CIRCUIT_STATE_VALUE.closed);
     deps.metrics.queued.set({ sink: this.sink }, 0);
   }
 
@@ -338,6 +338,7 @@ export class SinkRunner<R extends EncodedRecord> {
     const m = this.deps.metrics;
     m.flushes.inc({ sink: this.sink, reason });
     m.batchEvents.observe({ sink: this.sink }, chunk.length);
+    this.updateGauges(); // a half-open breaker shows as such while its trial request is out
     const controller = new AbortController();
     this.controllers.add(controller);
     const started = process.hrtime.bigint();
@@ -472,7 +473,7 @@ export class SinkRunner<R extends EncodedRecord> {
     if (e.state === 'settled') return;
     e.state = 'settled';
     this.held--;
-    this.deps.metrics.delivered.inc({ sink: this.sink, kind: e.record.kind });
+    this.deps.metrics.delivered.inc({ sink: this.sink, record: e.record.kind });
     e.ticket.settleOne();
   }
 
@@ -518,7 +519,7 @@ export class SinkRunner<R extends EncodedRecord> {
       return;
     }
     for (const d of live) {
-      this.deps.metrics.deadLettered.inc({ sink: this.sink, reason: d.kind });
+      this.deps.metrics.deadLettered.inc({ sink: this.sink, kind: d.kind });
       this.deps.metrics.shared.deadLettered.inc({ topic: this.deps.dlqTopic, kind: d.kind });
       if (d.entry.state !== 'settled') {
         d.entry.state = 'settled';
@@ -549,6 +550,6 @@ export class SinkRunner<R extends EncodedRecord> {
   private updateGauges(): void {
     const m = this.deps.metrics;
     m.queued.set({ sink: this.sink }, this.held);
-    m.circuit.set({ sink: this.sink }, this.breaker.state === 'closed' ? 0 : this.breaker.state === 'half_open' ? 1 : 2);
+    m.circuit.set({ sink: this.sink }, CIRCUIT_STATE_VALUE[this.breaker.state]);
   }
 }
