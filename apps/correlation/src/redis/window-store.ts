@@ -1,4 +1,4 @@
-import type { Redis, Result } from 'ioredis';
+import type { Cluster, Redis, Result } from 'ioredis';
 import { RetriableError, errorMessage } from '@vigil/kafka';
 import {
   DEFAULT_WINDOW_LIMITS,
@@ -7,27 +7,51 @@ import {
   type KeyCall,
   type KeyResult,
   type WindowLimits,
+  type WindowParams,
 } from '../domain/window';
 import type { PublishedRef, WindowStore } from '../engine';
-import { MARK_PUBLISHED_LUA, WINDOW_LUA } from './window.lua';
+import { MARK_BATCH_LUA, WINDOW_BATCH_LUA } from './window.lua';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    vigilCorrelationWindow(w: string, h: string, ...argv: Array<string | number>): Result<unknown, Context>;
-    vigilCorrelationMark(h: string, ...eventIds: string[]): Result<unknown, Context>;
+    vigilCorrelationWindows(numKeys: number, ...keysAndArgs: Array<string | number>): Result<unknown, Context>;
+    vigilCorrelationMarks(numKeys: number, ...keysAndArgs: Array<string | number>): Result<unknown, Context>;
   }
 }
 
 const STATUS: Record<string, EventStatus> = { a: 'accepted', d: 'duplicate', l: 'late', r: 'refire' };
-const KIND: Record<KeyCall['params']['kind'], string> = { threshold: 't', distinct_count: 'd', sequence: 's' };
+const KIND: Record<WindowParams['kind'], string> = { threshold: 't', distinct_count: 'd', sequence: 's' };
+
+/** How the store packs work into script calls; none of it changes what a window does. */
+export interface RedisWindowStoreOptions {
+  /**
+   * Most windows one script call updates. All calls of a batch still travel in one round trip;
+   * this bounds how long one call holds Redis (a few ms), so other clients are not stalled.
+   */
+  readonly windowsPerCall: number;
+  /**
+   * Members a window keeps inside its state; beyond that they move to a sorted set (one more key,
+   * and Redis commands per event instead of per batch). Small windows are the common case (one
+   * attack source), and for them two or three commands per batch are the whole cost.
+   */
+  readonly inlineMembers: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: RedisWindowStoreOptions = {
+  windowsPerCall: 200,
+  inlineMembers: 64,
+};
 
 /**
- * Redis keys of one window. The `{...}` hash tag holds rule id, rule fingerprint and group id,
- * so all keys of a window live in one Redis Cluster slot (a Lua script may only touch one slot).
+ * Redis keys of one window: `h` its state, samples and firings (a hash), `z` its members once they
+ * outgrew the state (a sorted set). The `{...}` hash tag holds rule id, rule fingerprint and group
+ * id, so all keys of a window live in one Redis Cluster slot (a Lua script may only touch one
+ * slot). The names differ from the per-window script's (`:w`, `:h` before): windows written by
+ * an older version are not read, they expire.
  */
-export function windowKeys(prefix: string, key: string): { w: string; h: string } {
+export function windowKeys(prefix: string, key: string): { h: string; z: string } {
   const base = `${prefix}corr:{${key}}`;
-  return { w: `${base}:w`, h: `${base}:h` };
+  return { h: `${base}:st`, z: `${base}:z` };
 }
 
 /** Parses a firing record written by the script (cjson writes an empty list as {}). */
@@ -37,97 +61,174 @@ export function parseFireRecord(text: string): FireRecord {
   return r;
 }
 
+function paramsKey(p: WindowParams): string {
+  return `${p.kind}|${p.windowMs}|${p.latenessMs}|${p.suppressMs}|${p.threshold}|${p.ordered ? 1 : 0}|${p.stepCounts.join(',')}|${p.ttlMs}`;
+}
+
 /**
- * The window store on Redis: every KeyCall of a batch is one EVALSHA of the window script, all of
- * them sent as one pipeline (one round trip per batch). A Redis error anywhere fails the whole
- * batch with a RetriableError: the consumer retries it uncommitted, and because event ids are
- * window members, the calls that did succeed count nothing twice on the retry.
+ * The window store on Redis. A batch's windows are updated by as few script calls as Redis allows:
+ * on a single Redis, one call per `windowsPerCall` windows, all in one pipeline (one round trip);
+ * on Redis Cluster, where a script may only touch one slot, one call per window, sent concurrently.
+ * A Redis error anywhere fails the whole batch with a RetriableError: the consumer retries it
+ * uncommitted, and because event ids are window members, the calls that did succeed count nothing
+ * twice on the retry.
  */
 export class RedisWindowStore implements WindowStore {
   private trips = 0;
+  private readonly cluster: boolean;
+  private readonly options: RedisWindowStoreOptions;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly limits: WindowLimits = DEFAULT_WINDOW_LIMITS,
+    options: Partial<RedisWindowStoreOptions> = {},
   ) {
-    if (typeof (redis as Partial<Redis>).vigilCorrelationWindow !== 'function') {
-      redis.defineCommand('vigilCorrelationWindow', { numberOfKeys: 2, lua: WINDOW_LUA });
-      redis.defineCommand('vigilCorrelationMark', { numberOfKeys: 1, lua: MARK_PUBLISHED_LUA });
+    this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
+    this.cluster = redis.isCluster;
+    if (typeof (redis as Partial<Redis>).vigilCorrelationWindows !== 'function') {
+      redis.defineCommand('vigilCorrelationWindows', { lua: WINDOW_BATCH_LUA });
+      redis.defineCommand('vigilCorrelationMarks', { lua: MARK_BATCH_LUA });
     }
   }
 
-  /** Redis round trips so far (pipelines sent). */
+  /** Redis round trips so far (pipelines, or rounds of concurrent calls on a cluster). */
   get roundTrips(): number {
     return this.trips;
   }
 
   async apply(calls: readonly KeyCall[], nowMs: number): Promise<KeyResult[]> {
     if (calls.length === 0) return [];
-    const lim = this.limits;
-    const pipe = this.redis.pipeline();
-    for (const c of calls) {
-      const p = c.params;
-      const k = windowKeys(this.prefix, c.key);
-      const argv: Array<string | number> = [
-        nowMs,
-        KIND[p.kind],
-        p.windowMs,
-        p.latenessMs,
-        p.suppressMs,
-        p.threshold,
-        p.ordered ? 1 : 0,
-        p.stepCounts.join(','),
-        p.ttlMs,
-        lim.memberCap,
-        lim.scanCap,
-        lim.candidateCap,
-        lim.fireRecords,
-        lim.samples,
-        lim.ttlRefreshMs,
-      ];
-      for (const e of c.events) argv.push(e.eventId, e.ts, e.partition, e.member, e.sample);
-      pipe.vigilCorrelationWindow(k.w, k.h, ...argv);
-    }
-    const replies = await this.exec(pipe);
-    return replies.map((reply, i) => this.parse(reply, calls[i]!));
+    const per = this.cluster ? 1 : Math.max(1, this.options.windowsPerCall);
+    const chunks: Array<readonly KeyCall[]> = [];
+    for (let i = 0; i < calls.length; i += per) chunks.push(calls.slice(i, i + per));
+    const replies = await this.send(chunks.map((c) => this.encode(c, nowMs)), 'vigilCorrelationWindows');
+    const results: KeyResult[] = [];
+    replies.forEach((reply, i) => results.push(...this.parse(reply, chunks[i]!)));
+    return results;
   }
 
   async markPublished(refs: readonly PublishedRef[]): Promise<void> {
     if (refs.length === 0) return;
     const byKey = new Map<string, string[]>();
     for (const r of refs) {
-      const list = byKey.get(r.key) ?? [];
-      list.push(r.eventId);
-      byKey.set(r.key, list);
+      const list = byKey.get(r.key);
+      if (list) list.push(r.eventId);
+      else byKey.set(r.key, [r.eventId]);
     }
-    const pipe = this.redis.pipeline();
-    for (const [key, ids] of byKey) pipe.vigilCorrelationMark(windowKeys(this.prefix, key).h, ...ids);
-    await this.exec(pipe);
+    const entries = [...byKey];
+    const per = this.cluster ? 1 : 500;
+    const commands: Array<Array<string | number>> = [];
+    for (let i = 0; i < entries.length; i += per) {
+      const chunk = entries.slice(i, i + per);
+      const keys = chunk.map(([key]) => windowKeys(this.prefix, key).h);
+      const argv: Array<string | number> = [];
+      for (const [, ids] of chunk) argv.push(ids.length, ...ids);
+      commands.push([keys.length, ...keys, ...argv]);
+    }
+    await this.send(commands, 'vigilCorrelationMarks');
   }
 
-  private async exec(pipe: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  /** One script call's arguments: numkeys, keys, then the ARGV layout in window.lua.ts. */
+  private encode(chunk: readonly KeyCall[], nowMs: number): Array<string | number> {
+    const lim = this.limits;
+    const keys: string[] = [];
+    const rules = new Map<string, number>();
+    const ruleArgs: Array<string | number> = [];
+    const samples = new Map<string, number>();
+    const sampleArgs: string[] = [];
+    const windowArgs: Array<string | number> = [];
+    for (const c of chunk) {
+      const k = windowKeys(this.prefix, c.key);
+      keys.push(k.h, k.z);
+      const p = c.params;
+      const pk = paramsKey(p);
+      let r = rules.get(pk);
+      if (r === undefined) {
+        r = rules.size + 1;
+        rules.set(pk, r);
+        ruleArgs.push(KIND[p.kind], p.windowMs, p.latenessMs, p.suppressMs, p.threshold, p.ordered ? 1 : 0, p.stepCounts.join(','), p.ttlMs);
+      }
+      windowArgs.push(r, c.events.length);
+      for (const e of c.events) {
+        // An event updating several windows travels once: windows refer to its sample by index.
+        let s = samples.get(e.sample);
+        if (s === undefined) {
+          s = samples.size + 1;
+          samples.set(e.sample, s);
+          sampleArgs.push(e.sample);
+        }
+        windowArgs.push(e.eventId, e.ts, e.partition, e.member, s);
+      }
+    }
+    const head = [
+      nowMs,
+      lim.memberCap,
+      lim.scanCap,
+      lim.candidateCap,
+      lim.fireRecords,
+      lim.samples,
+      lim.ttlRefreshMs,
+      this.options.inlineMembers,
+      rules.size,
+    ];
+    return [keys.length, ...keys, ...head, ...ruleArgs, sampleArgs.length, ...sampleArgs, ...windowArgs];
+  }
+
+  /**
+   * Sends the calls: one pipeline on a single Redis; concurrently on a cluster (ioredis routes
+   * each call to its slot's node). Counts one round trip either way.
+   */
+  private async send(commands: Array<Array<string | number>>, name: 'vigilCorrelationWindows' | 'vigilCorrelationMarks'): Promise<unknown[]> {
     this.trips++;
-    let res: Array<[Error | null, unknown]> | null;
+    let res: Array<[Error | null, unknown]>;
     try {
-      res = await pipe.exec();
+      if (this.cluster) {
+        res = await Promise.all(
+          commands.map(([n, ...rest]) =>
+            this.redis[name](n as number, ...rest).then(
+              (v): [Error | null, unknown] => [null, v],
+              (err: unknown): [Error | null, unknown] => [err instanceof Error ? err : new Error(String(err)), null],
+            ),
+          ),
+        );
+      } else {
+        const pipe = this.redis.pipeline();
+        for (const [n, ...rest] of commands) pipe[name](n as number, ...rest);
+        const out = await pipe.exec();
+        if (!out) throw new RetriableError('redis pipeline was discarded');
+        res = out;
+      }
     } catch (err) {
+      if (err instanceof RetriableError) throw err;
       throw new RetriableError(`redis pipeline failed: ${errorMessage(err)}`, { cause: err });
     }
-    if (!res) throw new RetriableError('redis pipeline was discarded');
     return res.map(([err, value]) => {
       if (err) throw new RetriableError(`redis window update failed: ${err.message}`, { cause: err });
       return value;
     });
   }
 
-  private parse(reply: unknown, call: KeyCall): KeyResult {
-    if (!Array.isArray(reply) || typeof reply[0] !== 'string' || reply[0].length !== call.events.length) {
+  private parse(reply: unknown, chunk: readonly KeyCall[]): KeyResult[] {
+    const n = chunk.length;
+    if (!Array.isArray(reply) || reply.length < n || (reply.length - n) % 3 !== 0) {
       throw new RetriableError('redis window script returned an unexpected reply');
     }
-    const statuses = [...reply[0]].map((c) => STATUS[c] ?? 'duplicate');
-    const fires: Array<FireRecord | null> = statuses.map(() => null);
-    for (let i = 1; i + 1 < reply.length; i += 2) fires[Number(reply[i])] = parseFireRecord(String(reply[i + 1]));
-    return { statuses, fires };
+    const results: KeyResult[] = chunk.map((c, w) => {
+      const text = reply[w] as unknown;
+      if (typeof text !== 'string' || text.length !== c.events.length) {
+        throw new RetriableError('redis window script returned an unexpected reply');
+      }
+      const statuses: EventStatus[] = [];
+      for (let i = 0; i < text.length; i++) statuses.push(STATUS[text[i]!] ?? 'duplicate');
+      return { statuses, fires: statuses.map(() => null) };
+    });
+    for (let i = n; i + 2 < reply.length; i += 3) {
+      const r = results[Number(reply[i])];
+      const e = Number(reply[i + 1]);
+      if (!r || !(e >= 0 && e < r.fires.length)) throw new RetriableError('redis window script returned an unexpected reply');
+      r.fires[e] = parseFireRecord(String(reply[i + 2]));
+    }
+    return results;
   }
 }

@@ -1,87 +1,120 @@
 /**
- * The window update, as one atomic Lua script per (rule, group) and batch. It is a line-by-line
- * port of MemoryWindowStore.applyOne and evaluate() in src/domain/window.ts (read that file for
- * the semantics); test/window-store.int.spec.ts runs both on the same streams and requires
- * identical statuses and firing records.
+ * The window update as one atomic Lua script per batch (per window on Redis Cluster, where a
+ * script may only touch one slot): it applies every (rule, group) window of the batch in turn.
+ * Each window is a line-by-line port of MemoryWindowStore.applyOne and evaluate() in
+ * src/domain/window.ts (read that file for the semantics); test/window-store.int.spec.ts runs both
+ * on the same streams and requires identical statuses and firing records.
  *
- * KEYS: 1 window (zset member → event time ms); 2 state (hash: wm watermark, pw:<partition>
- *       partition watermarks, sup, n member count, lo oldest member time, ex last TTL refresh, fl firing list, f:<eid> firing records,
- *       p:<eid> published marks, s0..s4 sample ring with si its write count). One hash tag.
- * Cost: Lua's redis.call is the expensive part, so state is read once (HMGET) and written once
- * (HSET); per accepted event the script calls only ZADD plus the evaluation's range query.
- * ARGV: now, kind (t|d|s), W, L, S, N, ordered (1|0), step counts ("5,1"), ttl ms, memberCap,
- *       scanCap, candidateCap, fireRecords, samples, ttl refresh ms, then 5 per event: eid, ts, partition, member,
- *       sample.
- * Returns: { statuses ("a" accepted, "d" duplicate, "l" late, "r" refire), then pairs of
- *            (event index, firing record JSON) }.
+ * Storage per window (both keys under one hash tag, so one cluster slot):
+ *   KEYS[2i-1]  a hash: `st` the state (cmsgpack of { wm, sup, ex, si, pw, fe, fp, sc, mm, n, lo }:
+ *               watermark, suppression bound, last TTL refresh in processing time, sample count,
+ *               partition → watermark, firing trigger ids and their published flags oldest first,
+ *               and the members while the window holds at most `inline` of them, sorted by
+ *               (score, member bytes): sc scores, mm members); `s0`..`s4` the sample ring (event
+ *               JSON); `f:<event id>` the firing records (JSON).
+ *   KEYS[2i]    a sorted set (member → event time ms), only once the window outgrew `inline`:
+ *               then sc = false, n is its size and lo a lower bound of its oldest score.
+ * Cost: what Redis charges a script is its fixed cost per call and per redis.call, plus hashing
+ * every byte of every string that enters Lua (Redis hashes whole strings). So the state is small
+ * and read once (HGET) and written once (HSET, with the new samples), and samples and firing
+ * records never pass through Lua again. A small window costs two or three commands per batch
+ * whatever its number of events; a big one adds ZADD and the evaluation's range query per event.
+ *
+ * ARGV: now, memberCap, scanCap, candidateCap, fireRecords, samples, ttl refresh ms, inline,
+ *       then R and R rules of 8 (kind t|d|s, W, L, S, N, ordered 1|0, step counts "5,1", ttl ms),
+ *       then M and M sample texts, then per window: rule index, event count E, and E events of 5
+ *       (event id, ts, partition, member, sample index).
+ * Returns: one status string per window ("a" accepted, "d" duplicate, "l" late, "r" refire, one
+ *          letter per event), then triples (window index, event index, firing record JSON).
  */
-export const WINDOW_LUA = `
-local w, h = KEYS[1], KEYS[2]
+export const WINDOW_BATCH_LUA = `
 local now = tonumber(ARGV[1])
-local kind = ARGV[2]
-local W = tonumber(ARGV[3])
-local L = tonumber(ARGV[4])
-local S = tonumber(ARGV[5])
-local N = tonumber(ARGV[6])
-local ordered = ARGV[7] == '1'
-local steps = {}
-for c in string.gmatch(ARGV[8], '%d+') do steps[#steps + 1] = tonumber(c) end
-local ttl = tonumber(ARGV[9])
-local memberCap = tonumber(ARGV[10])
-local scanCap = tonumber(ARGV[11])
-local candCap = tonumber(ARGV[12])
-local fireCap = tonumber(ARGV[13])
-local sampleCap = tonumber(ARGV[14])
-local refreshMs = tonumber(ARGV[15])
-local FIRST = 16
+local memberCap = tonumber(ARGV[2])
+local scanCap = tonumber(ARGV[3])
+local candCap = tonumber(ARGV[4])
+local fireCap = tonumber(ARGV[5])
+local sampleCap = tonumber(ARGV[6])
+local refreshMs = tonumber(ARGV[7])
+local inlineCap = tonumber(ARGV[8])
+local floor, sub, find, fmtf = math.floor, string.sub, string.find, string.format
+local tinsert, tremove, byte = table.insert, table.remove, string.byte
 
-local function fmt(n) return string.format('%.0f', n) end
+local rules = {}
+local a = 10
+for r = 1, tonumber(ARGV[9]) do
+  local steps = {}
+  for c in string.gmatch(ARGV[a + 6], '%d+') do steps[#steps + 1] = tonumber(c) end
+  rules[r] = {
+    kind = ARGV[a], W = tonumber(ARGV[a + 1]), L = tonumber(ARGV[a + 2]), S = tonumber(ARGV[a + 3]),
+    N = tonumber(ARGV[a + 4]), ordered = ARGV[a + 5] == '1', steps = steps, ttl = tonumber(ARGV[a + 7]),
+  }
+  a = a + 8
+end
+local sampleBase = a
+a = a + tonumber(ARGV[a]) + 1
+
+local function fmt(n) return fmtf('%.0f', n) end
 
 local function flagsOf(member)
-  local i = string.find(member, ':', 1, true)
+  local i = find(member, ':', 1, true)
   if not i then return '' end
-  return string.sub(member, 1, i - 1)
+  return sub(member, 1, i - 1)
 end
 
 local function valueOf(member)
-  local i = string.find(member, '\\t', 1, true)
+  local i = find(member, '\\t', 1, true)
   if not i then return '' end
-  return string.sub(member, i + 1)
+  return sub(member, i + 1)
 end
 
-local function lowerBound(scan, s)
-  local lo, hi = 1, #scan + 1
+-- a < b in byte order (a sorted set's order for equal scores; Lua's < would use the locale).
+local function bytesBefore(x, y)
+  local n = #x
+  if #y < n then n = #y end
+  for i = 1, n do
+    local p, q = byte(x, i), byte(y, i)
+    if p ~= q then return p < q end
+  end
+  return #x < #y
+end
+
+-- First index in [i0, i1) whose score is >= s (i1 when none).
+local function lowerBound(sc, i0, i1, s)
+  local lo, hi = i0, i1
   while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if scan[mid][1] < s then lo = mid + 1 else hi = mid end
+    local mid = floor((lo + hi) / 2)
+    if sc[mid] < s then lo = mid + 1 else hi = mid end
   end
   return lo
 end
 
-local function upperBound(scan, s)
-  local lo, hi = 1, #scan + 1
+-- First index in [i0, i1) whose score is > s (i1 when none).
+local function upperBound(sc, i0, i1, s)
+  local lo, hi = i0, i1
   while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if scan[mid][1] <= s then lo = mid + 1 else hi = mid end
+    local mid = floor((lo + hi) / 2)
+    if sc[mid] <= s then lo = mid + 1 else hi = mid end
   end
   return lo
 end
 
-local function windowFires(scan, left, right)
-  if kind == 't' then return (right - left + 1) >= N, nil end
-  if kind == 'd' then
+-- True (and the distinct count) when entries left..right satisfy the rule.
+local function windowFires(p, mm, left, right)
+  if p.kind == 't' then return (right - left + 1) >= p.N, nil end
+  if p.kind == 'd' then
     local seen, d = {}, 0
     for i = left, right do
-      local v = valueOf(scan[i][2])
+      local v = valueOf(mm[i])
       if not seen[v] then seen[v] = true; d = d + 1 end
     end
-    return d >= N, d
+    return d >= p.N, d
   end
+  local steps = p.steps
   local k = #steps
-  if ordered then
+  if p.ordered then
     local stage, cnt = 1, 0
     for i = left, right do
-      if string.sub(flagsOf(scan[i][2]), stage, stage) == '1' then
+      if sub(flagsOf(mm[i]), stage, stage) == '1' then
         cnt = cnt + 1
         if cnt == steps[stage] then
           stage = stage + 1
@@ -95,9 +128,9 @@ local function windowFires(scan, left, right)
   local counts = {}
   for s = 1, k do counts[s] = 0 end
   for i = left, right do
-    local f = flagsOf(scan[i][2])
+    local f = flagsOf(mm[i])
     for s = 1, k do
-      if string.sub(f, s, s) == '1' then counts[s] = counts[s] + 1 end
+      if sub(f, s, s) == '1' then counts[s] = counts[s] + 1 end
     end
   end
   for s = 1, k do
@@ -106,196 +139,273 @@ local function windowFires(scan, left, right)
   return true, nil
 end
 
--- State, read once: watermark, suppression, firing list, member count, sample ring index, and
--- the watermark of every partition this call's events come from.
-local nev = (#ARGV - FIRST + 1) / 5
-local fields = { 'wm', 'sup', 'fl', 'n', 'si', 'lo', 'ex' }
-local parts, seenPart = {}, {}
-for i = 0, nev - 1 do
-  local p = ARGV[FIRST + 5 * i + 2]
-  if not seenPart[p] then
-    seenPart[p] = true
-    parts[#parts + 1] = p
-    fields[#fields + 1] = 'pw:' .. p
-  end
-end
-local st = redis.call('HMGET', h, unpack(fields))
-local wm = tonumber(st[1])
-local sup = tonumber(st[2])
-local fl = st[3] or ''
-local count = tonumber(st[4]) or 0
-local si = tonumber(st[5]) or 0
-local oldest = tonumber(st[6])
-local refreshed = tonumber(st[7])
-local pws = {}
-for j, p in ipairs(parts) do pws[p] = tonumber(st[7 + j]) end
-
-local function evaluate(t, prevWm, member)
+-- The windows an accepted event at t belongs to (see evaluate() in window.ts); st.sc is false
+-- when the members are in the sorted set zk.
+local function evaluate(p, st, zk, t, prevWm, member)
+  local W = p.W
   local lo = t
-  if sup and sup > t then lo = sup end
+  if st.sup and st.sup > t then lo = st.sup end
   local hi = t + W - 1
   if lo > hi then return nil end
-  if kind == 't' and (prevWm == nil or t >= prevWm) then
+  local inOrder = (not prevWm) or t >= prevWm
+  local sc, mm = st.sc, st.mm
+  if p.kind == 't' and inOrder then
     if t < lo then return nil end
-    local n = redis.call('ZCOUNT', w, fmt(t - W + 1), fmt(t))
-    if n < N then return nil end
-    local first = redis.call('ZRANGEBYSCORE', w, fmt(t - W + 1), fmt(t), 'WITHSCORES', 'LIMIT', 0, 1)
-    return { x = t, f = tonumber(first[2]), n = n }
+    local n, f
+    if sc then
+      local left = lowerBound(sc, 1, #sc + 1, t - W + 1)
+      n = upperBound(sc, 1, #sc + 1, t) - left
+      if n < p.N then return nil end
+      f = sc[left]
+    else
+      n = redis.call('ZCOUNT', zk, fmt(t - W + 1), fmt(t))
+      if n < p.N then return nil end
+      f = tonumber(redis.call('ZRANGEBYSCORE', zk, fmt(t - W + 1), fmt(t), 'WITHSCORES', 'LIMIT', 0, 1)[2])
+    end
+    return { x = t, f = f, n = n }
   end
-  if kind == 's' and ordered and (prevWm == nil or t >= prevWm) and string.sub(flagsOf(member), #steps, #steps) ~= '1' then
+  local lastStep = #p.steps
+  if p.kind == 's' and p.ordered and inOrder and sub(flagsOf(member), lastStep, lastStep) ~= '1' then
     return nil
   end
-  local raw = redis.call('ZREVRANGEBYSCORE', w, fmt(hi), fmt(lo - W + 1), 'WITHSCORES', 'LIMIT', 0, scanCap)
-  local m = #raw / 2
-  local scan = {}
-  for i = 1, m do
-    local j = m - i + 1
-    scan[i] = { tonumber(raw[2 * j]), raw[2 * j - 1] }
+  -- The newest scanCap entries in [lo - W + 1, hi], ascending, as the index range [i0, i1).
+  local i0, i1
+  if sc then
+    i1 = upperBound(sc, 1, #sc + 1, hi)
+    i0 = lowerBound(sc, 1, #sc + 1, lo - W + 1)
+    if i1 - scanCap > i0 then i0 = i1 - scanCap end
+  else
+    local raw = redis.call('ZREVRANGEBYSCORE', zk, fmt(hi), fmt(lo - W + 1), 'WITHSCORES', 'LIMIT', 0, scanCap)
+    local m = #raw / 2
+    sc, mm = {}, {}
+    for i = 1, m do
+      local j = m - i + 1
+      sc[i] = tonumber(raw[2 * j])
+      mm[i] = raw[2 * j - 1]
+    end
+    i0, i1 = 1, m + 1
   end
   local tried, lastX = 0, nil
-  local lastStep = #steps
-  for j = 1, #scan do
-    local x = scan[j][1]
+  for j = i0, i1 - 1 do
+    local x = sc[j]
     if x >= lo and x ~= lastX then
-      local candidate = true
-      if kind == 's' and ordered and string.sub(flagsOf(scan[j][2]), lastStep, lastStep) ~= '1' then candidate = false end
-      if candidate then
+      if not (p.kind == 's' and p.ordered and sub(flagsOf(mm[j]), lastStep, lastStep) ~= '1') then
         lastX = x
-        if kind ~= 't' then
+        if p.kind ~= 't' then
           tried = tried + 1
           if tried > candCap then break end
         end
-        local left = lowerBound(scan, x - W + 1)
-        local right = upperBound(scan, x) - 1
-        local ok, d = windowFires(scan, left, right)
-        if ok then return { x = x, f = scan[left][1], n = right - left + 1, d = d } end
+        local left = lowerBound(sc, i0, i1, x - W + 1)
+        local right = upperBound(sc, i0, i1, x) - 1
+        local ok, d = windowFires(p, mm, left, right)
+        if ok then return { x = x, f = sc[left], n = right - left + 1, d = d } end
       end
     end
   end
   return nil
 end
 
-local statuses = {}
-local out = { '' }
-local writes = {}
-local ring = {}
-local accepted = 0
-local forceTtl = false
-local flChanged = false
-
-local function fired(eid)
-  return fl ~= '' and string.find(' ' .. fl .. ' ', ' ' .. eid .. ' ', 1, true) ~= nil
-end
-
--- The samples newest first: the ring in Redis overlaid with this call's writes.
-local function samples()
-  local n = si
-  if n > sampleCap then n = sampleCap end
-  local names = {}
-  for k = 0, sampleCap - 1 do names[#names + 1] = 's' .. k end
-  local stored = redis.call('HMGET', h, unpack(names))
-  local list = {}
-  for k = 1, n do
-    local idx = (si - k) % sampleCap
-    list[#list + 1] = ring[idx] or stored[idx + 1]
-  end
-  return list
-end
-
-for i = 0, nev - 1 do
-  local b = FIRST + 5 * i
-  local eid, t, part, member, sample = ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
-  local pwm = pws[part]
-  if fired(eid) then
-    local rec = redis.call('HGET', h, 'f:' .. eid)
-    if rec and redis.call('HEXISTS', h, 'p:' .. eid) == 0 then
-      statuses[#statuses + 1] = 'r'
-      out[#out + 1] = i
-      out[#out + 1] = rec
-    else
-      statuses[#statuses + 1] = 'd'
-    end
-  elseif pwm and t < pwm - L then
-    statuses[#statuses + 1] = 'l'
-  elseif redis.call('ZADD', w, 'NX', fmt(t), member) == 0 then
-    statuses[#statuses + 1] = 'd'
+local out = {}
+local fires = {}
+local sampleNames = {}
+for k = 0, sampleCap - 1 do sampleNames[k + 1] = 's' .. k end
+local nw = #KEYS / 2
+for w = 1, nw do
+  local hk, zk = KEYS[2 * w - 1], KEYS[2 * w]
+  local p = rules[tonumber(ARGV[a])]
+  local nev = tonumber(ARGV[a + 1])
+  a = a + 2
+  local raw = redis.call('HGET', hk, 'st')
+  local st
+  local forceTtl = false
+  if raw then
+    local s = cmsgpack.unpack(raw)
+    st = { wm = s[1], sup = s[2], ex = s[3], si = s[4], pw = s[5], fe = s[6], fp = s[7], sc = s[8], mm = s[9], n = s[10], lo = s[11] }
   else
-    accepted = accepted + 1
-    -- The window key is (re)created by this ZADD: it must get its TTL now, not at the next refresh.
-    if count == 0 then forceTtl = true end
-    count = count + 1
-    if count > memberCap then
-      redis.call('ZPOPMIN', w, 1)
-      count = count - 1
+    -- A new window: it must get its TTL now, not at the next refresh.
+    st = { wm = false, sup = false, ex = false, si = 0, pw = {}, fe = {}, fp = {}, sc = {}, mm = {}, n = 0, lo = false }
+    forceTtl = true
+  end
+  local statuses = {}
+  local accepted = 0
+  local spilled = false
+  local ring = {}
+  local stored = nil
+  local L = p.L
+  for e = 1, nev do
+    local eid, t, part, member = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
+    local sample = ARGV[sampleBase + tonumber(ARGV[a + 4])]
+    a = a + 5
+    local pwm = st.pw[part]
+    local fi = nil
+    for q = 1, #st.fe do
+      if st.fe[q] == eid then fi = q; break end
     end
-    local prevWm = wm
-    if wm == nil or t > wm then wm = t end
-    if oldest == nil or t < oldest then oldest = t end
-    if pwm == nil or t > pwm then pws[part] = t; writes['pw:' .. part] = fmt(t) end
-    ring[si % sampleCap] = sample
-    si = si + 1
-    local fire = evaluate(t, prevWm, member)
-    statuses[#statuses + 1] = 'a'
-    if fire then
-      sup = fire.x + S
-      local r = { e = eid, x = fire.x, f = fire.f, n = fire.n, c = now, s = samples() }
-      if fire.d then r.d = fire.d end
-      local enc = cjson.encode(r)
-      redis.call('HSET', h, 'f:' .. eid, enc)
-      local list = {}
-      for id in string.gmatch(fl, '%S+') do list[#list + 1] = id end
-      list[#list + 1] = eid
-      if #list > fireCap then
-        local old = table.remove(list, 1)
-        redis.call('HDEL', h, 'f:' .. old, 'p:' .. old)
+    local status = nil
+    if fi then
+      local rec = nil
+      if not st.fp[fi] then rec = redis.call('HGET', hk, 'f:' .. eid) end
+      if rec then
+        status = 'r'
+        fires[#fires + 1] = w - 1
+        fires[#fires + 1] = e - 1
+        fires[#fires + 1] = rec
+      else
+        status = 'd'
       end
-      fl = table.concat(list, ' ')
-      flChanged = true
-      out[#out + 1] = i
-      out[#out + 1] = enc
+    elseif pwm and t < pwm - L then
+      status = 'l'
+    elseif st.sc then
+      local sc, mm = st.sc, st.mm
+      for q = 1, #mm do
+        if mm[q] == member then status = 'd'; break end
+      end
+      if not status then
+        -- Insert after every entry that sorts at or before (t, member).
+        local lo, hi = 1, #sc + 1
+        while lo < hi do
+          local mid = floor((lo + hi) / 2)
+          if sc[mid] < t or (sc[mid] == t and not bytesBefore(member, mm[mid])) then lo = mid + 1 else hi = mid end
+        end
+        tinsert(sc, lo, t)
+        tinsert(mm, lo, member)
+        if #sc > memberCap then
+          tremove(sc, 1)
+          tremove(mm, 1)
+        end
+        if #sc > inlineCap then
+          -- Too many members to carry in the state: move them to the sorted set.
+          for i = 1, #sc, 500 do
+            local args = {}
+            for j = i, math.min(i + 499, #sc) do
+              args[#args + 1] = fmt(sc[j])
+              args[#args + 1] = mm[j]
+            end
+            redis.call('ZADD', zk, unpack(args))
+          end
+          st.n = #sc
+          st.lo = sc[1]
+          st.sc = false
+          st.mm = false
+          spilled = true
+        end
+      end
+    elseif redis.call('ZADD', zk, 'NX', fmt(t), member) == 0 then
+      status = 'd'
+    else
+      st.n = st.n + 1
+      if st.n > memberCap then
+        redis.call('ZPOPMIN', zk, 1)
+        st.n = st.n - 1
+      end
+      if not st.lo or t < st.lo then st.lo = t end
+    end
+    if status then
+      statuses[e] = status
+    else
+      accepted = accepted + 1
+      local prevWm = st.wm
+      if not st.wm or t > st.wm then st.wm = t end
+      if not pwm or t > pwm then st.pw[part] = t end
+      ring[st.si % sampleCap] = sample
+      st.si = st.si + 1
+      statuses[e] = 'a'
+      local fire = evaluate(p, st, zk, t, prevWm, member)
+      if fire then
+        st.sup = fire.x + p.S
+        -- The samples newest first: the ring in Redis overlaid with this call's writes.
+        if not stored then stored = redis.call('HMGET', hk, unpack(sampleNames)) end
+        local n = st.si
+        if n > sampleCap then n = sampleCap end
+        local s = {}
+        for k = 1, n do
+          local idx = (st.si - k) % sampleCap
+          s[k] = ring[idx] or stored[idx + 1]
+        end
+        local r = { e = eid, x = fire.x, f = fire.f, n = fire.n, c = now, s = s }
+        if fire.d then r.d = fire.d end
+        local enc = cjson.encode(r)
+        redis.call('HSET', hk, 'f:' .. eid, enc)
+        local fe, fp = st.fe, st.fp
+        fe[#fe + 1] = eid
+        fp[#fp + 1] = false
+        if #fe > fireCap then
+          redis.call('HDEL', hk, 'f:' .. tremove(fe, 1))
+          tremove(fp, 1)
+        end
+        fires[#fires + 1] = w - 1
+        fires[#fires + 1] = e - 1
+        fires[#fires + 1] = enc
+      end
+    end
+  end
+  out[w] = table.concat(statuses)
+  if accepted > 0 then
+    -- Evict what has fallen out of every window a late event could still reach.
+    local cut = st.wm - p.W - L
+    if st.sc then
+      local sc, mm = st.sc, st.mm
+      local k = upperBound(sc, 1, #sc + 1, cut) - 1
+      if k > 0 then
+        local nsc, nmm = {}, {}
+        for i = k + 1, #sc do
+          nsc[i - k] = sc[i]
+          nmm[i - k] = mm[i]
+        end
+        st.sc, st.mm = nsc, nmm
+      end
+    elseif st.lo <= cut then
+      st.n = st.n - redis.call('ZREMRANGEBYSCORE', zk, '-inf', fmt(cut))
+      local first = redis.call('ZRANGE', zk, 0, 0, 'WITHSCORES')
+      st.lo = tonumber(first[2]) or st.wm
+    end
+    -- TTLs are refreshed at most every refreshMs (they always keep ttl - refreshMs or more).
+    local refresh = forceTtl or not st.ex or now - st.ex >= refreshMs
+    if refresh then st.ex = now end
+    local hset = { 'st', cmsgpack.pack({ st.wm, st.sup, st.ex, st.si, st.pw, st.fe, st.fp, st.sc, st.mm, st.n, st.lo }) }
+    for idx, v in pairs(ring) do
+      hset[#hset + 1] = sampleNames[idx + 1]
+      hset[#hset + 1] = v
+    end
+    redis.call('HSET', hk, unpack(hset))
+    if refresh then
+      redis.call('PEXPIRE', hk, p.ttl)
+      if not st.sc then redis.call('PEXPIRE', zk, p.ttl) end
+    elseif spilled then
+      -- The sorted set was created by this call: it expires with the state.
+      local left = redis.call('PTTL', hk)
+      if left <= 0 then left = p.ttl end
+      redis.call('PEXPIRE', zk, left)
     end
   end
 end
-if accepted > 0 then
-  -- Evict only when the oldest member has fallen out of every window a late event could reach.
-  if oldest <= wm - W - L then
-    count = count - redis.call('ZREMRANGEBYSCORE', w, '-inf', fmt(wm - W - L))
-    local first = redis.call('ZRANGE', w, 0, 0, 'WITHSCORES')
-    oldest = tonumber(first[2]) or wm
-  end
-  local hset = { 'wm', fmt(wm), 'n', count, 'si', si, 'lo', fmt(oldest) }
-  if sup then hset[#hset + 1] = 'sup'; hset[#hset + 1] = fmt(sup) end
-  if flChanged then hset[#hset + 1] = 'fl'; hset[#hset + 1] = fl end
-  for k, v in pairs(writes) do hset[#hset + 1] = k; hset[#hset + 1] = v end
-  for idx, v in pairs(ring) do hset[#hset + 1] = 's' .. idx; hset[#hset + 1] = v end
-  -- TTLs are refreshed at most every refreshMs (they always keep ttl - refreshMs or more).
-  if forceTtl or refreshed == nil or now - refreshed >= refreshMs then
-    hset[#hset + 1] = 'ex'
-    hset[#hset + 1] = fmt(now)
-    redis.call('HSET', h, unpack(hset))
-    redis.call('PEXPIRE', w, ttl)
-    redis.call('PEXPIRE', h, ttl)
-  else
-    redis.call('HSET', h, unpack(hset))
-  end
-end
-out[1] = table.concat(statuses)
+for i = 1, #fires do out[#out + 1] = fires[i] end
 return out
 `;
 
 /**
  * Marks firings as published, so a later redelivery of their trigger is an ordinary duplicate.
- * Writes nothing when the state key has expired (a key without a TTL must never appear).
- * KEYS: 1 state hash. ARGV: trigger event ids.
+ * Writes nothing for a window that has expired (a key without a TTL must never appear).
+ * KEYS: window hashes. ARGV: per key, the number of event ids, then the trigger event ids.
  */
-export const MARK_PUBLISHED_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+export const MARK_BATCH_LUA = `
+local a = 1
 local n = 0
-for i = 1, #ARGV do
-  if redis.call('HEXISTS', KEYS[1], 'f:' .. ARGV[i]) == 1 then
-    redis.call('HSET', KEYS[1], 'p:' .. ARGV[i], '1')
-    n = n + 1
+for k = 1, #KEYS do
+  local m = tonumber(ARGV[a])
+  local raw = redis.call('HGET', KEYS[k], 'st')
+  if raw then
+    local s = cmsgpack.unpack(raw)
+    local fe, fp = s[6], s[7]
+    local changed = false
+    for i = a + 1, a + m do
+      for q = 1, #fe do
+        if fe[q] == ARGV[i] and not fp[q] then fp[q] = true; changed = true; n = n + 1 end
+      end
+    end
+    if changed then redis.call('HSET', KEYS[k], 'st', cmsgpack.pack(s)) end
   end
+  a = a + m + 1
 end
 return n
 `;
