@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { GeneratorConfig, GeneratorReport } from './generator';
 
@@ -14,7 +15,9 @@ export class LoadProcess {
   private readonly child: ChildProcess;
 
   constructor(cfg: GeneratorConfig) {
-    const script = join(__dirname, 'generator.js');
+    // Built next to this file; when this file runs from source (jest), the build's copy.
+    const built = join(__dirname, 'generator.js');
+    const script = existsSync(built) ? built : resolve(__dirname, '..', '..', 'dist', 'faults', 'generator.js');
     this.child = spawn(process.execPath, [script], {
       env: { ...process.env, VIGIL_LOAD: JSON.stringify(cfg) },
       stdio: ['ignore', 'pipe', 'pipe'],

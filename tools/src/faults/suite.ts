@@ -267,6 +267,7 @@ export async function runFault(spec: FaultSpec, opts: SuiteOptions): Promise<Fau
     mark(
       `load done: ${generator.acked}/${count} acknowledged, ${generator.failedSends} failed sends, max lag ${generator.maxLagMs ?? 0} ms`,
     );
+    if (generator.acked < count) throw new Error(`the load generator stopped early: ${load.errors.join('; ') || generator.error}`);
     await injected;
     const loadEnd = Date.now();
     let done = false;
