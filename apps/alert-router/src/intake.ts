@@ -66,12 +66,15 @@ export class AlertIntake {
     const dlq: OutMessage[] = [];
     const byGroup = new Map<string, GroupArrival[]>();
     const sources: { dedupKey: string; labels: AlertLabels; untilMs: number }[] = [];
+    // Every alert read and not stale has at least one arrival: the root route matches every alert.
+    const recorded: Alert[] = [];
+    const rejected: DlqErrorKind[] = [];
+    let stale = 0;
 
     for (const m of messages) {
       const r = readAlert(m.value, this.limits);
       if (!r.ok) {
-        this.metrics.rejected.inc({ kind: r.kind });
-        this.metrics.shared.deadLettered.inc({ topic: this.alertsDlq, kind: r.kind });
+        rejected.push(r.kind);
         this.logger.warn(
           { topic: m.topic, partition: m.partition, offset: m.offset, kind: r.kind, reason: r.reason },
           'alert rejected to DLQ',
@@ -83,7 +86,7 @@ export class AlertIntake {
       const until = activeUntil(alert, config.resolveTimeoutMs);
       if (until <= now) {
         // Older than the resolve timeout: it has already stopped firing; notifying now would mislead.
-        this.metrics.alerts.inc({ result: 'stale' });
+        stale++;
         this.logger.info(
           { alert_id: alert.alert_id, created_at: alert.created_at, offset: m.offset },
           'stale alert not routed (older than resolve_timeout)',
@@ -109,33 +112,44 @@ export class AlertIntake {
         });
         byGroup.set(key, arrivals);
       }
-      this.metrics.alerts.inc({ result: 'routed' });
+      recorded.push(alert);
     }
 
     // Inhibition sources first: a target flushed right after this batch must already see them.
     await this.store.recordInhibitSources(sources);
-    await this.recordGroups(byGroup, now);
+    const added = await this.recordGroups(byGroup, now);
     if (dlq.length > 0) await this.producer.send(dlq);
+    // Counted once the batch is durable, so a batch retried after a failure is counted once.
+    for (const kind of rejected) {
+      this.metrics.rejected.inc({ kind });
+      this.metrics.shared.deadLettered.inc({ topic: this.alertsDlq, kind });
+    }
+    if (stale > 0) this.metrics.alerts.inc({ outcome: 'stale' }, stale);
+    for (const alert of recorded) this.metrics.alerts.inc({ outcome: added.has(alert) ? 'routed' : 'duplicate' });
   }
 
-  /** Applies arrivals group by group with compare-and-set, re-reading the groups another writer moved. */
-  private async recordGroups(byGroup: Map<string, GroupArrival[]>, now: number): Promise<void> {
+  /**
+   * Applies arrivals group by group with compare-and-set, re-reading the groups another writer moved.
+   * Returns the alerts that changed at least one group (the others were all there already).
+   */
+  private async recordGroups(byGroup: Map<string, GroupArrival[]>, now: number): Promise<Set<Alert>> {
+    const added = new Set<Alert>();
     let pending = [...byGroup.keys()];
     for (let round = 1; pending.length > 0; round++) {
       if (round > MAX_CAS_ROUNDS) throw new Error(`group updates kept conflicting for ${pending.length} groups`);
       const stored = await this.store.readGroups(pending);
       const writes: { version: number; state: GroupState }[] = [];
-      const stats = new Map<string, { duplicates: number; evicted: number }>();
+      const stats = new Map<string, { added: Alert[]; evicted: number }>();
       for (const key of pending) {
         const s = stored.get(key)!;
         let state = s.state;
         let changed = false;
-        const st = { duplicates: 0, evicted: 0 };
+        const st = { added: [] as Alert[], evicted: 0 };
         for (const a of byGroup.get(key)!) {
           const r = addAlert(state, a, now);
           state = r.state;
           changed ||= r.changed;
-          if (!r.changed) st.duplicates++;
+          if (r.changed) st.added.push(a.alert);
           if (r.evicted) st.evicted++;
         }
         stats.set(key, st);
@@ -144,10 +158,11 @@ export class AlertIntake {
       const conflicts = await this.store.casGroups(writes, now);
       for (const [key, st] of stats) {
         if (conflicts.has(key)) continue;
-        if (st.duplicates) this.metrics.alerts.inc({ result: 'duplicate' }, st.duplicates);
+        for (const alert of st.added) added.add(alert);
         if (st.evicted) this.metrics.evicted.inc(st.evicted);
       }
       pending = [...conflicts];
     }
+    return added;
   }
 }

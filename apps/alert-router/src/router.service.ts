@@ -46,7 +46,7 @@ export class AlertRouterService {
     this.metrics = new RouterMetrics(metrics);
     // A bad routes file stops start-up here, with the file and path in the message.
     this.routing = new RoutingHolder(env.ROUTER_ROUTES_FILE, config.readSecret, logger, this.metrics.reloads);
-    this.redis = createRedis(env, logger, 'vigil-alert-router');
+    this.redis = createRedis(env, logger, 'vigil-alert-router', process.env, metrics);
     this.store = new RouterStore(this.redis, env.REDIS_KEY_PREFIX, env.ROUTER_NFLOG_TTL_SECONDS * 1000);
     this.producer = new Producer(this.kafka, logger, metrics);
     this.deliverer = new Deliverer(

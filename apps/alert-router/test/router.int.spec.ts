@@ -1,4 +1,5 @@
 import { DlqRecordSchema, NotificationSchema } from '@vigil/contracts';
+import type { Counter, Gauge } from '@vigil/runtime';
 import {
   startPagerDutyStandin,
   startSlackStandin,
@@ -20,6 +21,18 @@ import {
   writeRoutes,
   type World,
 } from './harness';
+
+/** A family's series as "label=value,..." → value (the registry's default `service` label left out). */
+async function series(metric: Counter<string> | Gauge<string>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const v of (await metric.get()).values)
+    out[
+      Object.entries(v.labels)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(',')
+    ] = v.value;
+  return out;
+}
 
 /** critical/high → PagerDuty + Slack, everything → webhook; short timers for tests. */
 function routesYaml(opts: { groupWait?: string; groupInterval?: string; resolveTimeout?: string } = {}): string {
@@ -75,7 +88,7 @@ describe('alert router against real Kafka and Redis and strict stand-ins', () =>
   });
 
   it('turns a burst of 50 alerts for one group into exactly one notification per receiver', async () => {
-    await startRouter(world, writeRoutes(world, routesYaml()), env);
+    const router = await startRouter(world, writeRoutes(world, routesYaml()), env);
     await produceAlerts(
       world,
       Array.from({ length: 50 }, () => alert({ severity: 'high' })),
@@ -90,15 +103,31 @@ describe('alert router against real Kafka and Redis and strict stand-ins', () =>
     expect(n).toMatchObject({ alert_count: 1, firing_count: 50, severity: 'high', status: 'firing' });
     expect(pd.events[0]!.dedup_key).toBe(n.alerts[0]!.dedup_key);
     expect(await committedTotal(world.groupId, world.topics.alerts)).toBe(50);
+    expect(await series(router.metrics.alerts)).toEqual({ 'outcome=routed': 50 });
+    const notifications = await series(router.metrics.notifications);
+    expect(notifications).toEqual({
+      'receiver=webhook,channel=webhook,outcome=delivered': 1,
+      'receiver=slack,channel=slack,outcome=delivered': 1,
+      'receiver=pagerduty,channel=pagerduty,outcome=delivered': 1,
+    });
+    // Its Redis client is counted in the shared families: every round trip carries at least one command.
+    const commands = await series(router.metrics.shared.registry.getSingleMetric('vigil_redis_commands_total') as Counter<string>);
+    const [trips] = Object.values(
+      await series(router.metrics.shared.registry.getSingleMetric('vigil_redis_round_trips_total') as Counter<string>),
+    );
+    const answered = Object.entries(commands).filter(([k]) => !k.endsWith('outcome=unavailable'));
+    expect(commands['command=evalsha,outcome=ok']).toBeGreaterThan(0); // the group and job scripts
+    expect(trips).toBeGreaterThan(0);
+    expect(trips).toBeLessThanOrEqual(answered.reduce((n, [, v]) => n + v, 0));
   });
 
-  it('commits alert offsets once they are recorded in Redis, before anyone is notified', async () => {
+  it('commits alert offsets once they are recorded in Redis, before anyone is notified; a redelivered alert counts as a duplicate', async () => {
     const router = await startRouter(world, writeRoutes(world, routesYaml({ groupWait: '1h' })), env);
-    await produceAlerts(
-      world,
-      Array.from({ length: 5 }, () => alert({ severity: 'low' })),
-    );
-    await waitFor('offsets committed', async () => (await committedTotal(world.groupId, world.topics.alerts)) === 5, 20_000);
+    const five = Array.from({ length: 5 }, () => alert({ severity: 'low' }));
+    await produceAlerts(world, five);
+    await produceAlerts(world, [five[2]!]); // the same alert again, as after a producer retry
+    await waitFor('offsets committed', async () => (await committedTotal(world.groupId, world.topics.alerts)) === 6, 20_000);
+    expect(await series(router.metrics.alerts)).toEqual({ 'outcome=routed': 5, 'outcome=duplicate': 1 });
     const keys = await world.redis.zrange(router.store.keys.due, 0, -1);
     expect(keys).toHaveLength(1);
     const state = JSON.parse((await world.redis.hget(router.store.keys.group(keys[0]!), 's'))!) as { firings: number; seq: number };
@@ -131,10 +160,17 @@ describe('alert router against real Kafka and Redis and strict stand-ins', () =>
     });
     await produceAlerts(world, [alert({ severity: 'medium' })]);
     await waitFor('the circuit to open after failed attempts', () => router.deliverer.circuitState('webhook') !== 'closed', 20_000, 50);
+    const circuit = async () => (await series(router.metrics.circuitState))['receiver=webhook'];
+    // Open (1) between trials; half-open (2) only while a trial is out (deliverer.spec.ts).
+    await waitFor('the circuit gauge to show open', async () => (await circuit()) === 1, 20_000, 20);
     expect(hook.received).toHaveLength(0);
     await hook.setDown(false);
     const [rec] = await records(world, 1, 1_000);
     expect(rec).toMatchObject({ receiver: 'webhook', outcome: 'delivered' });
+    expect(await circuit()).toBe(0);
+    const attempts = await series(router.metrics.attempts);
+    expect(attempts['receiver=webhook,channel=webhook,outcome=success']).toBe(1);
+    expect(attempts['receiver=webhook,channel=webhook,outcome=retriable']).toBeGreaterThanOrEqual(2);
     expect(rec!.attempts).toBeGreaterThanOrEqual(3);
     expect(hook.received).toHaveLength(1);
   });
@@ -239,7 +275,7 @@ describe('alert router against real Kafka and Redis and strict stand-ins', () =>
   });
 
   it('dead-letters alerts it cannot read, with the reason, and carries on', async () => {
-    await startRouter(world, writeRoutes(world, routesYaml()), env);
+    const router = await startRouter(world, writeRoutes(world, routesYaml()), env);
     await produceRaw(world.topics.alerts, [
       'not json',
       JSON.stringify({ schema_version: 2 }),
@@ -252,5 +288,11 @@ describe('alert router against real Kafka and Redis and strict stand-ins', () =>
     const recs = await records(world, 1);
     expect(recs[0]).toMatchObject({ receiver: 'webhook', outcome: 'delivered' });
     await waitFor('all offsets committed', async () => (await committedTotal(world.groupId, world.topics.alerts)) === 4, 15_000);
+    const byKind = { 'kind=invalid_json': 1, 'kind=schema_violation': 1, 'kind=unsupported_schema_version': 1 };
+    expect(await series(router.metrics.rejected)).toEqual(byKind);
+    expect(await series(router.metrics.shared.deadLettered)).toEqual(
+      Object.fromEntries(Object.entries(byKind).map(([k, v]) => [`topic=${world.topics.alertsDlq},${k}`, v])),
+    );
+    expect(await series(router.metrics.alerts)).toEqual({ 'outcome=routed': 1 });
   });
 });

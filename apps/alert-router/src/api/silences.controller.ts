@@ -34,7 +34,7 @@ export class SilencesController {
   private auth(req: Request, res: Response, action: string): string | null {
     const name = authenticate(req.headers.authorization, this.router.config.apiTokens);
     if (!name) {
-      this.router.metrics.apiRequests.inc({ action, status: '401' });
+      this.router.metrics.apiRequests.inc({ action, code: '401' });
       res
         .status(401)
         .setHeader('WWW-Authenticate', 'Bearer realm="vigil-alert-router"')
@@ -44,7 +44,7 @@ export class SilencesController {
   }
 
   private answer(res: Response, action: string, status: number, body: unknown): void {
-    this.router.metrics.apiRequests.inc({ action, status: String(status) });
+    this.router.metrics.apiRequests.inc({ action, code: String(status) });
     res.status(status).json(body);
   }
 

@@ -1,6 +1,6 @@
 import type { NotificationRecord } from '@vigil/contracts';
 import { dlqMessage, type ConsumedMessage, type OutMessage, type Producer } from '@vigil/kafka';
-import { CircuitBreaker, backoffDelay, type BackoffPolicy, type Logger } from '@vigil/runtime';
+import { CIRCUIT_STATE_VALUE, CircuitBreaker, backoffDelay, type BackoffPolicy, type Logger } from '@vigil/runtime';
 import type { SendResult } from '../channels/types';
 import type { RouterMetrics } from '../metrics';
 import type { RoutingHolder } from '../routing/holder';
@@ -46,8 +46,14 @@ export class Deliverer {
     if (!b) {
       b = new CircuitBreaker(this.policy.circuitFailures, this.policy.circuitOpenMs);
       this.breakers.set(receiver, b);
+      this.showCircuit(receiver, b);
     }
     return b;
+  }
+
+  /** The breaker's state in `vigil_alert_router_circuit_state` (0 closed, 1 open, 2 half-open), after every change. */
+  private showCircuit(receiver: string, breaker: CircuitBreaker): void {
+    this.metrics.circuitState.set({ receiver }, CIRCUIT_STATE_VALUE[breaker.state]);
   }
 
   /** Breaker state per receiver on this instance (for tests and the readiness detail). */
@@ -75,8 +81,10 @@ export class Deliverer {
     }
     const now = this.clock();
     const breaker = this.breaker(job.receiver);
-    if (!breaker.allow(now)) {
-      this.metrics.attempts.inc({ receiver: job.receiver, channel: channel.kind, result: 'circuit_open' });
+    const allowed = breaker.allow(now); // may move an open breaker to half-open (this call is its trial)
+    this.showCircuit(job.receiver, breaker);
+    if (!allowed) {
+      this.metrics.attempts.inc({ receiver: job.receiver, channel: channel.kind, outcome: 'circuit_open' });
       await this.store.rescheduleJob(job, now + Math.max(100, breaker.waitMs(now)));
       return;
     }
@@ -98,8 +106,8 @@ export class Deliverer {
     const labels = { receiver: job.receiver, channel: channel.kind };
     if (result.ok) {
       breaker.success();
-      this.metrics.circuitOpen.set({ receiver: job.receiver }, 0);
-      this.metrics.attempts.inc({ ...labels, result: 'success' });
+      this.showCircuit(job.receiver, breaker);
+      this.metrics.attempts.inc({ ...labels, outcome: 'success' });
       delete job.last_error;
       return this.settle(job, 'delivered', undefined, result.remoteId);
     }
@@ -107,11 +115,11 @@ export class Deliverer {
     const after = this.clock();
     if (result.retriable) {
       breaker.failure(after);
-      this.metrics.circuitOpen.set({ receiver: job.receiver }, breaker.state === 'open' ? 1 : 0);
     } else {
       breaker.success(); // the destination answered: it is up, the request was wrong
     }
-    this.metrics.attempts.inc({ ...labels, result: result.retriable ? 'retriable' : 'final' });
+    this.showCircuit(job.receiver, breaker);
+    this.metrics.attempts.inc({ ...labels, outcome: result.retriable ? 'retriable' : 'final' });
     const exhausted = job.attempts >= this.policy.maxAttempts || after - job.created_ms >= this.policy.maxAgeMs;
     if (!result.retriable || exhausted) {
       this.logger.warn(

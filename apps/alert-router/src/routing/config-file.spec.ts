@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@vigil/runtime';
+import { Metrics, silentLogger } from '@vigil/runtime';
+import { RouterMetrics } from '../metrics';
 import { alertLabels } from '../domain/labels';
 import { matchRoutes } from '../domain/routes';
 import { sampleAlert } from '../domain/testing';
@@ -137,11 +138,12 @@ describe('routes file validation names the file and the path', () => {
 });
 
 describe('RoutingHolder.reload (SIGHUP)', () => {
-  it('applies a good file and keeps the old config when the new one is bad', () => {
+  it('applies a good file and keeps the old config when the new one is bad, counting each by outcome', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'routes-'));
     const file = join(dir, 'routes.yaml');
     writeFileSync(file, MINIMAL);
-    const holder = new RoutingHolder(file, read, silentLogger());
+    const { reloads } = new RouterMetrics(new Metrics('alert-router', { defaultMetrics: false }));
+    const holder = new RoutingHolder(file, read, silentLogger(), reloads);
     const v1 = holder.current.config.version;
 
     writeFileSync(file, MINIMAL.replace('receiver: hook', 'receiver: hook\n  group_wait: 1s'));
@@ -154,5 +156,9 @@ describe('RoutingHolder.reload (SIGHUP)', () => {
     expect(holder.reload()).toBe(false);
     expect(holder.current.config.version).toBe(v2);
     expect(holder.current.channels.get('hook')?.kind).toBe('webhook');
+    expect((await reloads.get()).values.map((v) => [v.labels.outcome, v.value])).toEqual([
+      ['applied', 1],
+      ['rejected', 1],
+    ]);
   });
 });

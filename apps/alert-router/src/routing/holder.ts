@@ -25,7 +25,7 @@ export class RoutingHolder {
     private readonly file: string,
     private readonly readSecret: (name: string) => string | undefined,
     private readonly logger: Logger,
-    private readonly reloads?: Counter<'result'>,
+    private readonly reloads?: Counter<'outcome'>,
   ) {
     this.active = activate(loadRoutesFile(file, readSecret));
     logger.info(
@@ -44,7 +44,7 @@ export class RoutingHolder {
     try {
       next = activate(loadRoutesFile(this.file, this.readSecret));
     } catch (err) {
-      this.reloads?.inc({ result: 'rejected' });
+      this.reloads?.inc({ outcome: 'rejected' });
       const problem = err instanceof RoutesFileError ? err.message : String(err);
       this.logger.error(
         { file: this.file, problem, keeping: this.active.config.version },
@@ -54,7 +54,7 @@ export class RoutingHolder {
     }
     const old = this.active;
     this.active = next;
-    this.reloads?.inc({ result: 'applied' });
+    this.reloads?.inc({ outcome: 'applied' });
     this.logger.info({ file: this.file, version: next.config.version, previous: old.config.version }, 'routing config reloaded');
     for (const ch of old.channels.values()) void ch.close?.();
     return true;
