@@ -160,6 +160,8 @@ export class Runner {
       const move = nextMove(run, now);
       let next: Run;
       let records: ResponseRecord[];
+      // Counted once the move is saved: a move redone after a lost compare-and-set counts once.
+      const counts: Array<() => void> = [];
       switch (move.kind) {
         case 'none':
           return null;
@@ -168,7 +170,7 @@ export class Runner {
         case 'refuse':
           next = refuse(run, move.reason, now);
           records = [runRecord(next, 'step_refused', now, { step: next.steps[move.step.index], extra: { reason: move.reason } })];
-          this.metrics.actions.inc({ action: move.step.action, connector: move.step.connector, outcome: 'refused' });
+          counts.push(() => this.metrics.actions.inc({ action: move.step.action, connector: move.step.connector, outcome: 'refused' }));
           await this.pushAction(next, next.steps[move.step.index]!, now);
           break;
         case 'request_approval':
@@ -185,7 +187,7 @@ export class Runner {
           records = [
             runRecord(next, 'expired', now, { step: next.steps[move.step.index], extra: { reason: 'approval not given in time' } }),
           ];
-          this.metrics.approvals.inc({ decision: 'expired' });
+          counts.push(() => this.metrics.approvals.inc({ outcome: 'expired' }));
           break;
         case 'execute': {
           const ex = await this.execute(run, move.step, now);
@@ -218,19 +220,23 @@ export class Runner {
               }),
             );
           }
-          this.metrics.actions.inc({ action: step.action, connector: step.connector, outcome: event.replace('step_', '') });
+          counts.push(() =>
+            this.metrics.actions.inc({ action: step.action, connector: step.connector, outcome: event.replace('step_', '') }),
+          );
           if (event !== 'step_retry_scheduled') await this.pushAction(next, step, at);
           break;
         }
       }
       if (isTerminal(next.status)) {
         records.push(runRecord(next, 'run_finished', next.updated_at));
-        this.metrics.runs.inc({ status: next.status });
+        const outcome = next.status;
+        counts.push(() => this.metrics.runsFinished.inc({ outcome }));
       }
       if (!(await this.store.saveRun(next, version, records))) {
         this.logger.info({ runId }, 'run changed under us (an approval arrived); reading it again');
         continue;
       }
+      for (const count of counts) count();
       await this.flush(runId, version + 1, records);
     }
     return this.clock();

@@ -40,7 +40,7 @@ export class SoarService implements OnApplicationBootstrap, OnApplicationShutdow
     this.kafka = createKafka(settings, logger);
     this.topics = topicNames(settings.namespace);
     this.producer = new Producer(this.kafka, logger, metrics);
-    this.redis = createRedis(env, logger, 'vigil-soar');
+    this.redis = createRedis(env, logger, 'vigil-soar', process.env, metrics);
     this.soarMetrics = new SoarMetrics(metrics);
     this.store = new SoarStore(this.redis, {
       prefix: env.REDIS_KEY_PREFIX,

@@ -76,23 +76,24 @@ export class AlertIntake {
 
   async handle(messages: readonly ConsumedMessage[]): Promise<void> {
     const dlq: OutMessage[] = [];
+    const rejected: string[] = [];
+    const read: Array<'matched' | 'unmatched' | 'own_notification'> = [];
     let created = 0;
     for (const m of messages) {
       const d = this.decode(m);
       if (!d.ok) {
         dlq.push(d.out);
-        this.soarMetrics.alerts.inc({ result: 'dead_lettered' });
-        this.metrics.deadLettered.inc({ topic: this.topics.alertsDlq, kind: d.kind });
+        rejected.push(d.kind);
         this.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, kind: d.kind }, 'alert dead-lettered');
         continue;
       }
       const alert = d.alert;
       if (alert.tags.includes(SOAR_NOTIFY_TAG)) {
-        this.soarMetrics.alerts.inc({ result: 'own_notification' });
+        read.push('own_notification');
         continue;
       }
       const matched = matchPlaybooks(this.playbooks, alert);
-      this.soarMetrics.alerts.inc({ result: matched.length > 0 ? 'matched' : 'unmatched' });
+      read.push(matched.length > 0 ? 'matched' : 'unmatched');
       const now = this.clock();
       await this.store.pushRecent('alerts', {
         alert_id: alert.alert_id,
@@ -122,12 +123,18 @@ export class AlertIntake {
           ])
         ) {
           created++;
-          this.soarMetrics.runs.inc({ status: 'started' });
+          this.soarMetrics.runsStarted.inc();
           this.logger.info({ runId: run.run_id, alertId: alert.alert_id, playbook: pb.id, dryRun: run.dry_run }, 'run started');
         }
       }
     }
     await this.producer.send(dlq);
+    // Counted once the batch is durable (runs stored, DLQ written), so a retried batch counts once.
+    for (const outcome of read) this.soarMetrics.alerts.inc({ outcome });
+    for (const kind of rejected) {
+      this.soarMetrics.rejected.inc({ kind });
+      this.metrics.deadLettered.inc({ topic: this.topics.alertsDlq, kind });
+    }
     if (created > 0) this.runner.kick();
   }
 }

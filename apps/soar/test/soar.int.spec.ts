@@ -105,6 +105,18 @@ async function tearDown(env: Env): Promise<void> {
   env.redis.disconnect();
 }
 
+/** The sum of a family's samples in Prometheus text that carry all the given labels (in any order). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const has = new Set((m[2] ?? '').match(/[a-z_]+="[^"]*"/g) ?? []);
+    if (Object.entries(labels).every(([k, v]) => has.has(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}
+
 describe('soar end to end with real Kafka and Redis', () => {
   let env: Env;
   beforeEach(async () => {
@@ -204,6 +216,15 @@ describe('soar end to end with real Kafka and Redis', () => {
     expect(metrics).toMatch(/vigil_soar_api_auth_failures_total\{reason="missing"[^}]*\} 1/);
     expect(metrics).toMatch(/vigil_soar_api_auth_failures_total\{reason="invalid"[^}]*\} 1/);
     expect(metrics).toMatch(/vigil_soar_api_auth_failures_total\{reason="forbidden"[^}]*\} 1/);
+    expect(sample(metrics, 'vigil_soar_alerts_total', { outcome: 'matched' })).toBe(1);
+    expect(sample(metrics, 'vigil_soar_runs_started_total')).toBe(1);
+    expect(sample(metrics, 'vigil_soar_approvals_total', { outcome: 'approved' })).toBe(1);
+    expect(sample(metrics, 'vigil_soar_actions_total', { action: 'disable_user', outcome: 'succeeded' })).toBe(1);
+    expect(sample(metrics, 'vigil_soar_runs_finished_total', { outcome: 'succeeded' })).toBe(1);
+    expect(sample(metrics, 'vigil_soar_runs_finished_total')).toBe(1);
+    // Its Redis client is counted in the shared families (the run store's Lua scripts are EVALs).
+    expect(sample(metrics, 'vigil_redis_commands_total', { command: 'eval', outcome: 'ok', service: 'soar' })).toBeGreaterThan(0);
+    expect(sample(metrics, 'vigil_redis_round_trips_total', { service: 'soar' })).toBeGreaterThan(0);
   });
 
   it('runs nothing twice when the alert arrives twice and two responders read it', async () => {
@@ -442,5 +463,15 @@ steps:
     expect(dlq.every((d) => d.service === 'soar')).toBe(true);
     await publishAlerts(env.topics.alerts, [makeAlert({ group: { 'source.ip': '203.0.113.99' } })]);
     await waitFor('the next good alert to be acted on', () => env.fw.blocks.has('203.0.113.99'));
+    const metrics = await (await fetch(`${soar.url}/metrics`)).text();
+    for (const kind of ['invalid_json', 'schema_violation', 'unsupported_schema_version']) {
+      expect(sample(metrics, 'vigil_soar_alerts_rejected_total', { kind })).toBe(1);
+      expect(sample(metrics, 'vigil_messages_dead_lettered_total', { topic: env.topics.alertsDlq, kind })).toBe(1);
+    }
+    // Readable alerts only: the good one, and perhaps soar's own notification coming back.
+    expect(sample(metrics, 'vigil_soar_alerts_total', { outcome: 'matched' })).toBe(1);
+    expect(sample(metrics, 'vigil_soar_alerts_total')).toBe(
+      1 + sample(metrics, 'vigil_soar_alerts_total', { outcome: 'own_notification' }),
+    );
   });
 });

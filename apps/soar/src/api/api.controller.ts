@@ -119,8 +119,8 @@ export class ApiController {
       ];
       if (isTerminal(d.run.status)) records.push(runRecord(d.run, 'run_finished', now, { actor: userActor(who.name, who.role) }));
       if (await this.soar.store.saveRun(d.run, stored.version, [...stored.outbox, ...records])) {
-        this.soar.soarMetrics.approvals.inc({ decision: approve ? 'approved' : 'rejected' });
-        if (isTerminal(d.run.status)) this.soar.soarMetrics.runs.inc({ status: d.run.status });
+        this.soar.soarMetrics.approvals.inc({ outcome: approve ? 'approved' : 'rejected' });
+        if (isTerminal(d.run.status)) this.soar.soarMetrics.runsFinished.inc({ outcome: d.run.status });
         await this.soar.store.enqueue(RUN_MEMBER + runId, now);
         this.soar.runner.kick();
         return { run: d.run };
