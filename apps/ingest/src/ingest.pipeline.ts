@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { topicNames, type TopicNames } from '@vigil/contracts';
+import { topicNames, type DlqErrorKind, type EventFlag, type TopicNames } from '@vigil/contracts';
 import {
   BatchConsumer,
   Producer,
@@ -11,13 +11,21 @@ import {
   type OutMessage,
   consumerGroup,
 } from '@vigil/kafka';
-import { CONFIG, HEALTH, LOGGER, METRICS, type Counter, type Health, type Logger, type Metrics } from '@vigil/runtime';
+import { CONFIG, HEALTH, LOGGER, METRICS, type Health, type Logger, type Metrics } from '@vigil/runtime';
 
 import type { IngestConfig } from './config';
 import type { RawItem } from './domain/batch';
+import { IngestMetrics } from './metrics';
 import { ValidationPool } from './validation/pool';
 
 export const SERVICE = 'ingest';
+
+/** What one batch adds to the pipeline's counters. */
+interface Tally {
+  accepted: number;
+  rejected: DlqErrorKind[];
+  flags: EventFlag[];
+}
 
 /**
  * The Kafka edge of ingest: raw batch in, one acks=all send of validated events and DLQ records
@@ -28,9 +36,7 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
   readonly topics: TopicNames;
   private readonly producer: Producer;
   private readonly consumer: BatchConsumer;
-  private readonly accepted: Counter<string>;
-  private readonly rejected: Counter<'kind'>;
-  private readonly flagged: Counter<'flag'>;
+  private readonly m: IngestMetrics;
   private readonly kafka;
   private readonly pool: ValidationPool;
 
@@ -55,9 +61,7 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
       env.INGEST_WORKERS,
       logger,
     );
-    this.accepted = metrics.counter('vigil_ingest_events_accepted_total', 'Events validated and published');
-    this.rejected = metrics.counter('vigil_ingest_events_rejected_total', 'Events dead-lettered, by reason', ['kind']);
-    this.flagged = metrics.counter('vigil_ingest_events_flagged_total', 'Events accepted with a flag', ['flag']);
+    this.m = new IngestMetrics(metrics);
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(config.env.VIGIL_TOPIC_NAMESPACE, config.env.INGEST_GROUP_ID, 'vigil-ingest'),
       topics: [this.topics.eventsRaw],
@@ -100,22 +104,24 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
     this.logger.info('ingest stopped');
   }
 
-  /** The whole per-batch work minus Kafka: validated events and DLQ records to send. */
-  async transform(messages: readonly ConsumedMessage[], nowMs: number): Promise<OutMessage[]> {
+  /**
+   * The whole per-batch work minus Kafka: validated events and DLQ records to send, and what to
+   * count once they are sent.
+   */
+  async transform(messages: readonly ConsumedMessage[], nowMs: number): Promise<{ out: OutMessage[]; tally: Tally }> {
     const items: RawItem[] = messages.map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset, value: m.value }));
     const results = await this.pool.run(items, nowMs);
     const out: OutMessage[] = new Array(results.length);
-    let accepted = 0;
+    const tally: Tally = { accepted: 0, rejected: [], flags: [] };
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!;
       const m = messages[i]!;
       if (r.ok) {
-        accepted++;
-        if (r.flags) for (const f of r.flags) this.flagged.inc({ flag: f });
+        tally.accepted++;
+        if (r.flags) tally.flags.push(...r.flags);
         out[i] = { topic: this.topics.events, key: r.key, value: r.value };
       } else {
-        this.rejected.inc({ kind: r.kind });
-        this.metrics.deadLettered.inc({ topic: this.topics.eventsDlq, kind: r.kind });
+        tally.rejected.push(r.kind);
         this.logger.warn(
           { topic: m.topic, partition: m.partition, offset: m.offset, kind: r.kind, reason: r.reason },
           'event rejected to DLQ',
@@ -123,11 +129,18 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
         out[i] = dlqMessage(this.topics.eventsDlq, SERVICE, m, r);
       }
     }
-    this.accepted.inc(accepted);
-    return out;
+    return { out, tally };
   }
 
   private async handle(messages: ConsumedMessage[]): Promise<void> {
-    await this.producer.send(await this.transform(messages, Date.now()));
+    const { out, tally } = await this.transform(messages, Date.now());
+    await this.producer.send(out);
+    // Counted once sent (acks=all), so a batch retried after a failed send is counted once.
+    this.m.accepted.inc(tally.accepted);
+    for (const flag of tally.flags) this.m.flagged.inc({ flag });
+    for (const kind of tally.rejected) {
+      this.m.rejected.inc({ kind });
+      this.metrics.deadLettered.inc({ topic: this.topics.eventsDlq, kind });
+    }
   }
 }

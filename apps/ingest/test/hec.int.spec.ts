@@ -253,6 +253,8 @@ describe('HEC-compatible HTTP ingest against a real broker', () => {
     const text = await metrics.registry.metrics();
     expect(text).toContain('vigil_ingest_http_refused_total{endpoint="hec",reason="invalidToken",service="ingest"} 2');
     expect(text).toContain('vigil_ingest_http_refused_total{endpoint="hec",reason="incorrectIndex",service="ingest"} 1');
+    expect(text).toContain('vigil_ingest_http_requests_total{endpoint="hec",code="403",service="ingest"} 2');
+    expect(text).toContain('vigil_ingest_http_requests_total{endpoint="hec",code="400",service="ingest"} 1');
   });
 
   it('NDJSON: one event per line, a result per line, valid lines stored', async () => {

@@ -22,19 +22,20 @@ async function startIngest(namespace: string, extraEnv: Record<string, string> =
     ...extraEnv,
   };
   const config = ingestConfig(parseEnv(IngestEnvSchema, raw), raw);
+  const metrics = new Metrics('ingest', { defaultMetrics: false });
   const moduleRef = await Test.createTestingModule({
     imports: [
       IngestModule.forRoot({
         config,
         logger: silentLogger(),
-        metrics: new Metrics('ingest', { defaultMetrics: false }),
+        metrics,
         health: new Health(),
       }),
     ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
-  return { app, groupId };
+  return { app, groupId, metrics };
 }
 
 function classicEvent(i: number, ip = '198.51.100.10'): Record<string, unknown> {
@@ -119,6 +120,19 @@ describe('ingest against a real broker', () => {
       'offsets committed past every message',
       async () => (await committedTotal(started.groupId, topics.eventsRaw)) === values.length,
     );
+    // Counted once sent: events out, events rejected by kind (also in the shared DLQ family), events in per group.
+    const series = async (name: string) =>
+      (await started.metrics.registry.getSingleMetric(name)!.get()).values.map((v) => ({ ...v.labels, value: v.value }));
+    const byKind = new Map<string, number>();
+    for (const [k] of bad) byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    expect(await series('vigil_ingest_events_accepted_total')).toEqual([{ value: 20 }]);
+    const rejected = await series('vigil_ingest_events_rejected_total');
+    expect(new Map(rejected.map((v) => [v.kind, v.value]))).toEqual(byKind);
+    const dead = await series('vigil_messages_dead_lettered_total');
+    expect(dead.every((v) => v.topic === topics.eventsDlq)).toBe(true);
+    expect(new Map(dead.map((v) => [v.kind, v.value]))).toEqual(byKind);
+    const consumed = await series('vigil_messages_consumed_total');
+    expect(consumed).toEqual([{ topic: topics.eventsRaw, group: started.groupId, value: values.length }]);
   });
 
   it('accepts events published by the security logger SDK, signed, and refuses unsigned ones when signatures are required', async () => {

@@ -165,14 +165,16 @@ describe('the configuration contract runs the services own config code', () => {
 
 describe('the dashboard and the metrics doc agree with the code', () => {
   it('finds the shared and per-service families in the code', async () => {
-    const f = await metricFamilies(ROOT);
+    const f = await metricFamilies();
     expect(f.get('vigil_consumer_lag')).toMatchObject({ type: 'gauge', labels: ['topic', 'partition', 'group'] });
     expect(f.get('vigil_ingest_events_rejected_total')).toMatchObject({ type: 'counter', labels: ['kind'] });
     expect(f.get('vigil_soar_actions_total')?.labels).toEqual(['action', 'connector', 'outcome']);
+    expect(f.get('vigil_ingest_http_requests_total')).toMatchObject({ type: 'counter', labels: ['endpoint', 'code'] });
+    expect(f.get('vigil_redis_commands_total')).toMatchObject({ type: 'counter', labels: ['command', 'outcome'] });
   });
 
   it('refuses a dashboard that queries a metric no service defines', async () => {
-    const f = await metricFamilies(ROOT);
+    const f = await metricFamilies();
     const root = mkdtempSync(join(tmpdir(), 'vigil-obs-'));
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(root, 'deploy/grafana'), { recursive: true });
@@ -186,7 +188,7 @@ describe('the dashboard and the metrics doc agree with the code', () => {
   });
 
   it('passes the shipped dashboard and doc', async () => {
-    const r = checkObservability(ROOT, await metricFamilies(ROOT));
+    const r = checkObservability(ROOT, await metricFamilies());
     expect(r.used).toBeGreaterThan(40);
   });
 });

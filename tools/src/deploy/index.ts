@@ -100,7 +100,7 @@ export async function deployCheckMain(root: string, args: string[]): Promise<num
     await step(
       'metric names: dashboard and docs against the code',
       async () => {
-        const families = await metricFamilies(root);
+        const families = await metricFamilies();
         const r = checkObservability(root, families);
         say(`  ${families.size} metric families in the code; dashboard: ${r.queries} queries over ${r.used} families, all defined`);
       },

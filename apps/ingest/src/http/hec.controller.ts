@@ -3,6 +3,7 @@ import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { errorMessage, type OutMessage } from '@vigil/kafka';
 import { CONFIG, LOGGER, METRICS, type Counter, type Logger, type Metrics } from '@vigil/runtime';
+import { HttpIngestMetrics } from '../metrics';
 import type { IngestConfig } from '../config';
 import { HEC, envelopeToRawEvent, ndjsonLines, splitConcatenatedJson, type HecAnswerName, type TokenScope } from '../domain/hec';
 import { validateRawEvent, type ValidateOptions } from '../domain/validate';
@@ -25,7 +26,7 @@ type Endpoint = 'hec' | 'ndjson';
 export class HttpIngestController {
   private readonly tokens: TokenStore;
   private inFlight = 0;
-  private readonly requests: Counter<'endpoint' | 'status'>;
+  private readonly requests: Counter<'endpoint' | 'code'>;
   private readonly refused: Counter<'endpoint' | 'reason'>;
   private readonly events: Counter<'endpoint' | 'outcome'>;
 
@@ -36,18 +37,10 @@ export class HttpIngestController {
     private readonly producer: RawEventProducer,
   ) {
     this.tokens = new TokenStore(config.http!.tokens);
-    this.requests = metrics.counter('vigil_ingest_http_requests_total', 'HTTP ingest requests, by endpoint and answer status', [
-      'endpoint',
-      'status',
-    ]);
-    this.refused = metrics.counter('vigil_ingest_http_refused_total', 'HTTP ingest requests or events refused, by reason', [
-      'endpoint',
-      'reason',
-    ]);
-    this.events = metrics.counter('vigil_ingest_http_events_total', 'Events received over HTTP: accepted (on the raw topic) or refused', [
-      'endpoint',
-      'outcome',
-    ]);
+    const m = new HttpIngestMetrics(metrics);
+    this.requests = m.requests;
+    this.refused = m.refused;
+    this.events = m.events;
   }
 
   @Get(['services/collector/health', 'services/collector/health/1.0'])
@@ -165,7 +158,7 @@ export class HttpIngestController {
         this.refused.inc({ endpoint: 'ndjson', reason: 'invalid_event' }, refused);
       }
       const status = refused === 0 ? 200 : out.length === 0 ? 400 : 207;
-      this.requests.inc({ endpoint: 'ndjson', status: String(status) });
+      this.requests.inc({ endpoint: 'ndjson', code: String(status) });
       res.status(status).json({ accepted: out.length, refused, results });
     });
   }
@@ -247,7 +240,7 @@ export class HttpIngestController {
       }
       if (body.problem === 'too_large') {
         this.refused.inc({ endpoint, reason: 'too_large' });
-        this.requests.inc({ endpoint, status: '413' });
+        this.requests.inc({ endpoint, code: '413' });
         res.status(413).setHeader('Connection', 'close');
         res.json(
           endpoint === 'hec'
@@ -279,7 +272,7 @@ export class HttpIngestController {
   ): void {
     const a = HEC[name];
     if (countRefusal && a.status >= 400) this.refused.inc({ endpoint, reason: name });
-    this.requests.inc({ endpoint, status: String(a.status) });
+    this.requests.inc({ endpoint, code: String(a.status) });
     if (close) res.setHeader('Connection', 'close');
     res.status(a.status).json({ text: a.text, code: a.code, ...extra });
   }
@@ -293,6 +286,6 @@ export class HttpIngestController {
 
   private count(endpoint: Endpoint, status: number, reason: string): void {
     this.refused.inc({ endpoint, reason });
-    this.requests.inc({ endpoint, status: String(status) });
+    this.requests.inc({ endpoint, code: String(status) });
   }
 }
