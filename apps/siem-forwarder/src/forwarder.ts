@@ -1,4 +1,4 @@
-import { topicNames, type TopicNames } from '@vigil/contracts';
+import { topicNames, type DlqErrorKind, type TopicNames } from '@vigil/contracts';
 import {
   BatchConsumer,
   Producer,
@@ -51,7 +51,8 @@ export class Forwarder {
   readonly lanes: Lane[] = [];
   private readonly kafka: ReturnType<typeof createKafka>;
   private readonly producer: Producer;
-  private readonly fm: ForwarderMetrics;
+  /** The forwarder's own families; `metrics.shared` holds the shared ones. */
+  readonly metrics: ForwarderMetrics;
 
   constructor(private readonly parts: ForwarderParts) {
     const { config, logger, metrics } = parts;
@@ -60,7 +61,7 @@ export class Forwarder {
     this.kafka = createKafka(settings, logger);
     this.topics = topicNames(settings.namespace);
     this.producer = new Producer(this.kafka, logger, metrics);
-    this.fm = new ForwarderMetrics(metrics);
+    this.metrics = new ForwarderMetrics(metrics);
     const input = env.SIEM_FORWARD_ALERTS ? [this.topics.events, this.topics.alerts] : [this.topics.events];
     for (const sink of config.sinks) {
       const client = this.createClient(sink);
@@ -71,7 +72,7 @@ export class Forwarder {
         dlqTopic: this.topics.forwardDlq,
         service: SERVICE,
         logger: logger.child({ sink }),
-        metrics: this.fm,
+        metrics: this.metrics,
       });
       const prefix = consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.SIEM_GROUP_ID_PREFIX, 'vigil-siem-forwarder');
       const groupId = `${prefix}-${sink}`;
@@ -101,13 +102,13 @@ export class Forwarder {
     };
     switch (sink) {
       case 'splunk':
-        return new SplunkClient(config.splunk!, opts, logger.child({ sink }), this.fm);
+        return new SplunkClient(config.splunk!, opts, logger.child({ sink }), this.metrics);
       case 'elasticsearch':
         return new ElasticsearchClient(config.elasticsearch!, opts);
       case 'sentinel':
-        return new SentinelClient(config.sentinel!, opts, logger.child({ sink }), this.fm);
+        return new SentinelClient(config.sentinel!, opts, logger.child({ sink }), this.metrics);
       case 'archive':
-        return new ArchiveClient(config.archive!, opts, logger.child({ sink }), this.fm.archiveHeadSeq);
+        return new ArchiveClient(config.archive!, opts, logger.child({ sink }), this.metrics.archiveHeadSeq);
     }
   }
 
@@ -151,6 +152,7 @@ export class Forwarder {
     const limits = { maxBytes: env.SIEM_MAX_MESSAGE_BYTES, maxDepth: env.SIEM_MAX_DEPTH };
     const items: Array<{ record: EncodedRecord; msg: ConsumedMessage }> = [];
     const unreadable: OutMessage[] = [];
+    const dead: Array<{ topic: string; kind: DlqErrorKind }> = [];
     for (const m of messages) {
       const r = readForwardable(m.value, m.topic === this.topics.alerts ? 'alert' : 'event', limits);
       if (!r.ok) {
@@ -161,8 +163,7 @@ export class Forwarder {
         unreadable.push(
           dlqMessage(this.topics.alertsDlq, SERVICE, m, { kind: r.kind, reason: r.reason, issues: r.issues, destination: lane.sink }),
         );
-        this.fm.deadLettered.inc({ sink: lane.sink, kind: r.kind });
-        this.parts.metrics.deadLettered.inc({ topic: this.topics.alertsDlq, kind: r.kind });
+        dead.push({ topic: this.topics.alertsDlq, kind: r.kind });
         continue;
       }
       try {
@@ -172,11 +173,15 @@ export class Forwarder {
         unreadable.push(
           dlqMessage(this.topics.forwardDlq, SERVICE, m, { kind: 'sink_rejected', reason, destination: lane.sink, attempts: 0 }),
         );
-        this.fm.deadLettered.inc({ sink: lane.sink, kind: 'sink_rejected' });
-        this.parts.metrics.deadLettered.inc({ topic: this.topics.forwardDlq, kind: 'sink_rejected' });
+        dead.push({ topic: this.topics.forwardDlq, kind: 'sink_rejected' });
       }
     }
     if (unreadable.length > 0) await this.producer.send(unreadable);
+    // Counted once written: a batch retried after a failed DLQ send counts them once.
+    for (const { topic, kind } of dead) {
+      this.metrics.deadLettered.inc({ sink: lane.sink, kind });
+      this.parts.metrics.deadLettered.inc({ topic, kind });
+    }
     if (items.length > 0) await lane.runner.deliver(items, ctx);
   }
 }

@@ -211,5 +211,13 @@ describe('siem-forwarder against a real broker and the SIEM stand-ins', () => {
       ['unsupported_schema_version', 'elasticsearch'],
     ]);
     await waitFor('the group to commit all four', async () => (await committedTotal(groupOf(f, 'elasticsearch'), topics.events)) === 4);
+    // Counted by kind, in the forwarder's family and the shared one, and per consumer group on the way in.
+    const series = async (c: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> }) =>
+      (await c.get()).values.map((v) => ({ ...v.labels, value: v.value }));
+    const kinds = ['invalid_json', 'unsupported_schema_version'];
+    expect(await series(f.metrics.deadLettered)).toEqual(kinds.map((kind) => ({ sink: 'elasticsearch', kind, value: 1 })));
+    expect(await series(f.metrics.shared.deadLettered)).toEqual(kinds.map((kind) => ({ topic: topics.alertsDlq, kind, value: 1 })));
+    expect(await series(f.metrics.delivered)).toEqual([{ sink: 'elasticsearch', record: 'event', value: 2 }]);
+    expect(await series(f.metrics.shared.consumed)).toEqual([{ topic: topics.events, group: groupOf(f, 'elasticsearch'), value: 4 }]);
   });
 });
