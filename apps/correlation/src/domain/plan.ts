@@ -38,7 +38,18 @@ export interface EventPlan {
   readonly ungrouped: string[];
 }
 
+const paramsCache = new WeakMap<CompiledRule, { time: TimeSettings; params: WindowParams }>();
+
+/** A rule's window parameters; one object per rule and time settings (stores may key on it). */
 export function windowParams(rule: CompiledRule, time: TimeSettings): WindowParams {
+  const cached = paramsCache.get(rule);
+  if (cached && cached.time === time) return cached.params;
+  const params = computeParams(rule, time);
+  paramsCache.set(rule, { time, params });
+  return params;
+}
+
+function computeParams(rule: CompiledRule, time: TimeSettings): WindowParams {
   return {
     kind: rule.kind,
     windowMs: rule.windowMs,

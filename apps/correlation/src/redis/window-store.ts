@@ -51,7 +51,7 @@ export const DEFAULT_STORE_OPTIONS: RedisWindowStoreOptions = {
  */
 export function windowKeys(prefix: string, key: string): { h: string; z: string } {
   const base = `${prefix}corr:{${key}}`;
-  return { h: `${base}:st`, z: `${base}:z` };
+  return { h: `${base}:st`, z: `${base}:z` }; // also spelled out in encode()
 }
 
 /** Parses a firing record written by the script (cjson writes an empty list as {}). */
@@ -61,8 +61,16 @@ export function parseFireRecord(text: string): FireRecord {
   return r;
 }
 
+const paramsKeys = new WeakMap<WindowParams, string>();
+
+/** Identifies equal window parameters (windowParams() shares one object per rule, so it is cached). */
 function paramsKey(p: WindowParams): string {
-  return `${p.kind}|${p.windowMs}|${p.latenessMs}|${p.suppressMs}|${p.threshold}|${p.ordered ? 1 : 0}|${p.stepCounts.join(',')}|${p.ttlMs}`;
+  let k = paramsKeys.get(p);
+  if (k === undefined) {
+    k = `${p.kind}|${p.windowMs}|${p.latenessMs}|${p.suppressMs}|${p.threshold}|${p.ordered ? 1 : 0}|${p.stepCounts.join(',')}|${p.ttlMs}`;
+    paramsKeys.set(p, k);
+  }
+  return k;
 }
 
 /**
@@ -102,7 +110,10 @@ export class RedisWindowStore implements WindowStore {
     const per = this.cluster ? 1 : Math.max(1, this.options.windowsPerCall);
     const chunks: Array<readonly KeyCall[]> = [];
     for (let i = 0; i < calls.length; i += per) chunks.push(calls.slice(i, i + per));
-    const replies = await this.send(chunks.map((c) => this.encode(c, nowMs)), 'vigilCorrelationWindows');
+    const replies = await this.send(
+      chunks.map((c) => this.encode(c, nowMs)),
+      'vigilCorrelationWindows',
+    );
     const results: KeyResult[] = [];
     replies.forEach((reply, i) => results.push(...this.parse(reply, chunks[i]!)));
     return results;
@@ -139,15 +150,24 @@ export class RedisWindowStore implements WindowStore {
     const sampleArgs: string[] = [];
     const windowArgs: Array<string | number> = [];
     for (const c of chunk) {
-      const k = windowKeys(this.prefix, c.key);
-      keys.push(k.h, k.z);
+      const base = `${this.prefix}corr:{${c.key}}`;
+      keys.push(`${base}:st`, `${base}:z`); // windowKeys(), inlined: this runs per window
       const p = c.params;
       const pk = paramsKey(p);
       let r = rules.get(pk);
       if (r === undefined) {
         r = rules.size + 1;
         rules.set(pk, r);
-        ruleArgs.push(KIND[p.kind], p.windowMs, p.latenessMs, p.suppressMs, p.threshold, p.ordered ? 1 : 0, p.stepCounts.join(','), p.ttlMs);
+        ruleArgs.push(
+          KIND[p.kind],
+          p.windowMs,
+          p.latenessMs,
+          p.suppressMs,
+          p.threshold,
+          p.ordered ? 1 : 0,
+          p.stepCounts.join(','),
+          p.ttlMs,
+        );
       }
       windowArgs.push(r, c.events.length);
       for (const e of c.events) {
@@ -162,6 +182,7 @@ export class RedisWindowStore implements WindowStore {
       }
     }
     const head = [
+      keys.length,
       nowMs,
       lim.memberCap,
       lim.scanCap,
@@ -172,14 +193,18 @@ export class RedisWindowStore implements WindowStore {
       this.options.inlineMembers,
       rules.size,
     ];
-    return [keys.length, ...keys, ...head, ...ruleArgs, sampleArgs.length, ...sampleArgs, ...windowArgs];
+    // numkeys, keys, then ARGV: head (now .. rule count), rules, sample count, samples, windows.
+    return [head[0]!, ...keys, ...head.slice(1), ...ruleArgs, sampleArgs.length, ...sampleArgs, ...windowArgs];
   }
 
   /**
    * Sends the calls: one pipeline on a single Redis; concurrently on a cluster (ioredis routes
    * each call to its slot's node). Counts one round trip either way.
    */
-  private async send(commands: Array<Array<string | number>>, name: 'vigilCorrelationWindows' | 'vigilCorrelationMarks'): Promise<unknown[]> {
+  private async send(
+    commands: Array<Array<string | number>>,
+    name: 'vigilCorrelationWindows' | 'vigilCorrelationMarks',
+  ): Promise<unknown[]> {
     this.trips++;
     let res: Array<[Error | null, unknown]>;
     try {

@@ -139,16 +139,15 @@ local function windowFires(p, mm, left, right)
   return true, nil
 end
 
--- The windows an accepted event at t belongs to (see evaluate() in window.ts); st.sc is false
--- when the members are in the sorted set zk.
-local function evaluate(p, st, zk, t, prevWm, member)
+-- The windows an accepted event at t belongs to (see evaluate() in window.ts); sc is false when
+-- the members are in the sorted set zk, else sc, mm are the members' scores and names.
+local function evaluate(p, sup, sc, mm, zk, t, prevWm, member)
   local W = p.W
   local lo = t
-  if st.sup and st.sup > t then lo = st.sup end
+  if sup and sup > t then lo = sup end
   local hi = t + W - 1
   if lo > hi then return nil end
   local inOrder = (not prevWm) or t >= prevWm
-  local sc, mm = st.sc, st.mm
   if p.kind == 't' and inOrder then
     if t < lo then return nil end
     local n, f
@@ -216,35 +215,37 @@ for w = 1, nw do
   local nev = tonumber(ARGV[a + 1])
   a = a + 2
   local raw = redis.call('HGET', hk, 'st')
-  local st
+  -- The state, as stored: wm, sup, ex, si, pw, fe, fp, sc, mm, n, lo (see the header).
+  local s
   local forceTtl = false
   if raw then
-    local s = cmsgpack.unpack(raw)
-    st = { wm = s[1], sup = s[2], ex = s[3], si = s[4], pw = s[5], fe = s[6], fp = s[7], sc = s[8], mm = s[9], n = s[10], lo = s[11] }
+    s = cmsgpack.unpack(raw)
   else
     -- A new window: it must get its TTL now, not at the next refresh.
-    st = { wm = false, sup = false, ex = false, si = 0, pw = {}, fe = {}, fp = {}, sc = {}, mm = {}, n = 0, lo = false }
+    s = { false, false, false, 0, {}, {}, {}, {}, {}, 0, false }
     forceTtl = true
   end
-  local statuses = {}
+  local wm, sup, si, pw, fe, fp, sc, mm, n, lo = s[1], s[2], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11]
+  local statuses = nil
+  local status1 = nil
   local accepted = 0
   local spilled = false
-  local ring = {}
+  local ring = nil
   local stored = nil
   local L = p.L
   for e = 1, nev do
     local eid, t, part, member = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
-    local sample = ARGV[sampleBase + tonumber(ARGV[a + 4])]
+    local sidx = a + 4
     a = a + 5
-    local pwm = st.pw[part]
+    local pwm = pw[part]
     local fi = nil
-    for q = 1, #st.fe do
-      if st.fe[q] == eid then fi = q; break end
+    for q = 1, #fe do
+      if fe[q] == eid then fi = q; break end
     end
     local status = nil
     if fi then
       local rec = nil
-      if not st.fp[fi] then rec = redis.call('HGET', hk, 'f:' .. eid) end
+      if not fp[fi] then rec = redis.call('HGET', hk, 'f:' .. eid) end
       if rec then
         status = 'r'
         fires[#fires + 1] = w - 1
@@ -255,20 +256,19 @@ for w = 1, nw do
       end
     elseif pwm and t < pwm - L then
       status = 'l'
-    elseif st.sc then
-      local sc, mm = st.sc, st.mm
+    elseif sc then
       for q = 1, #mm do
         if mm[q] == member then status = 'd'; break end
       end
       if not status then
         -- Insert after every entry that sorts at or before (t, member).
-        local lo, hi = 1, #sc + 1
-        while lo < hi do
-          local mid = floor((lo + hi) / 2)
-          if sc[mid] < t or (sc[mid] == t and not bytesBefore(member, mm[mid])) then lo = mid + 1 else hi = mid end
+        local i, j = 1, #sc + 1
+        while i < j do
+          local mid = floor((i + j) / 2)
+          if sc[mid] < t or (sc[mid] == t and not bytesBefore(member, mm[mid])) then i = mid + 1 else j = mid end
         end
-        tinsert(sc, lo, t)
-        tinsert(mm, lo, member)
+        tinsert(sc, i, t)
+        tinsert(mm, i, member)
         if #sc > memberCap then
           tremove(sc, 1)
           tremove(mm, 1)
@@ -283,50 +283,47 @@ for w = 1, nw do
             end
             redis.call('ZADD', zk, unpack(args))
           end
-          st.n = #sc
-          st.lo = sc[1]
-          st.sc = false
-          st.mm = false
+          n = #sc
+          lo = sc[1]
+          sc, mm = false, false
           spilled = true
         end
       end
     elseif redis.call('ZADD', zk, 'NX', fmt(t), member) == 0 then
       status = 'd'
     else
-      st.n = st.n + 1
-      if st.n > memberCap then
+      n = n + 1
+      if n > memberCap then
         redis.call('ZPOPMIN', zk, 1)
-        st.n = st.n - 1
+        n = n - 1
       end
-      if not st.lo or t < st.lo then st.lo = t end
+      if not lo or t < lo then lo = t end
     end
-    if status then
-      statuses[e] = status
-    else
+    if not status then
+      status = 'a'
       accepted = accepted + 1
-      local prevWm = st.wm
-      if not st.wm or t > st.wm then st.wm = t end
-      if not pwm or t > pwm then st.pw[part] = t end
-      ring[st.si % sampleCap] = sample
-      st.si = st.si + 1
-      statuses[e] = 'a'
-      local fire = evaluate(p, st, zk, t, prevWm, member)
+      local prevWm = wm
+      if not wm or t > wm then wm = t end
+      if not pwm or t > pwm then pw[part] = t end
+      if not ring then ring = {} end
+      ring[si % sampleCap] = ARGV[sampleBase + tonumber(ARGV[sidx])]
+      si = si + 1
+      local fire = evaluate(p, sup, sc, mm, zk, t, prevWm, member)
       if fire then
-        st.sup = fire.x + p.S
+        sup = fire.x + p.S
         -- The samples newest first: the ring in Redis overlaid with this call's writes.
         if not stored then stored = redis.call('HMGET', hk, unpack(sampleNames)) end
-        local n = st.si
-        if n > sampleCap then n = sampleCap end
-        local s = {}
-        for k = 1, n do
-          local idx = (st.si - k) % sampleCap
-          s[k] = ring[idx] or stored[idx + 1]
+        local k = si
+        if k > sampleCap then k = sampleCap end
+        local list = {}
+        for i = 1, k do
+          local idx = (si - i) % sampleCap
+          list[i] = ring[idx] or stored[idx + 1]
         end
-        local r = { e = eid, x = fire.x, f = fire.f, n = fire.n, c = now, s = s }
+        local r = { e = eid, x = fire.x, f = fire.f, n = fire.n, c = now, s = list }
         if fire.d then r.d = fire.d end
         local enc = cjson.encode(r)
         redis.call('HSET', hk, 'f:' .. eid, enc)
-        local fe, fp = st.fe, st.fp
         fe[#fe + 1] = eid
         fp[#fp + 1] = false
         if #fe > fireCap then
@@ -338,13 +335,18 @@ for w = 1, nw do
         fires[#fires + 1] = enc
       end
     end
+    if nev == 1 then
+      status1 = status
+    else
+      if not statuses then statuses = {} end
+      statuses[e] = status
+    end
   end
-  out[w] = table.concat(statuses)
+  out[w] = status1 or table.concat(statuses)
   if accepted > 0 then
     -- Evict what has fallen out of every window a late event could still reach.
-    local cut = st.wm - p.W - L
-    if st.sc then
-      local sc, mm = st.sc, st.mm
+    local cut = wm - p.W - L
+    if sc then
       local k = upperBound(sc, 1, #sc + 1, cut) - 1
       if k > 0 then
         local nsc, nmm = {}, {}
@@ -352,17 +354,18 @@ for w = 1, nw do
           nsc[i - k] = sc[i]
           nmm[i - k] = mm[i]
         end
-        st.sc, st.mm = nsc, nmm
+        sc, mm = nsc, nmm
       end
-    elseif st.lo <= cut then
-      st.n = st.n - redis.call('ZREMRANGEBYSCORE', zk, '-inf', fmt(cut))
+    elseif lo <= cut then
+      n = n - redis.call('ZREMRANGEBYSCORE', zk, '-inf', fmt(cut))
       local first = redis.call('ZRANGE', zk, 0, 0, 'WITHSCORES')
-      st.lo = tonumber(first[2]) or st.wm
+      lo = tonumber(first[2]) or wm
     end
     -- TTLs are refreshed at most every refreshMs (they always keep ttl - refreshMs or more).
-    local refresh = forceTtl or not st.ex or now - st.ex >= refreshMs
-    if refresh then st.ex = now end
-    local hset = { 'st', cmsgpack.pack({ st.wm, st.sup, st.ex, st.si, st.pw, st.fe, st.fp, st.sc, st.mm, st.n, st.lo }) }
+    local refresh = forceTtl or not s[3] or now - s[3] >= refreshMs
+    if refresh then s[3] = now end
+    s[1], s[2], s[4], s[8], s[9], s[10], s[11] = wm, sup, si, sc, mm, n, lo
+    local hset = { 'st', cmsgpack.pack(s) }
     for idx, v in pairs(ring) do
       hset[#hset + 1] = sampleNames[idx + 1]
       hset[#hset + 1] = v
@@ -370,7 +373,7 @@ for w = 1, nw do
     redis.call('HSET', hk, unpack(hset))
     if refresh then
       redis.call('PEXPIRE', hk, p.ttl)
-      if not st.sc then redis.call('PEXPIRE', zk, p.ttl) end
+      if not sc then redis.call('PEXPIRE', zk, p.ttl) end
     elseif spilled then
       -- The sorted set was created by this call: it expires with the state.
       local left = redis.call('PTTL', hk)
