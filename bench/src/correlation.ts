@@ -4,8 +4,12 @@
  *   2. the same engine with its Redis window store (one pipelined round trip per batch), in process;
  *   3. the real service as its own process draining a pre-filled validated topic (Kafka + Redis).
  * All three see the same events in the same run; Redis round trips per event come from (2) and
- * from the service's own metric.
+ * from the service's own metric. Next to each rate: CPU per event of the Node process, of Redis
+ * (its INFO cpu) and, for the service, of the Kafka broker, and the machine's load average, because
+ * on a shared 2-core machine the rate is what is left over, and the CPU per event is what it costs.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { topicNames, uuidV5, type SecurityEvent } from '@vigil/contracts';
 import type { ConsumedMessage } from '@vigil/kafka';
@@ -110,12 +114,47 @@ function batches(): ConsumedMessage[][][] {
   });
 }
 
+/** CPU seconds used so far by a process (user + system), from /proc (Linux). */
+function processCpu(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 per second
+}
+
+/** The local Kafka broker's pid (a java process running kafka.Kafka), when there is one. */
+function brokerPid(): number | null {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.includes('kafka.Kafka')) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** Redis's own CPU seconds (INFO cpu), which is all that Redis spends on everyone's commands. */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const num = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return num('used_cpu_user') + num('used_cpu_sys');
+}
+
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+const usPerEvent = (seconds: number) => fmt((seconds * 1e6) / N, 0);
+
 /** Runs every partition's batches through an engine, two partitions at a time (as the service does). */
 async function drive(
   rules: RuleSet,
   store: WindowStore,
   parts: ConsumedMessage[][][],
-): Promise<{ rate: number; alerts: number; trips: number }> {
+): Promise<{ rate: number; alerts: number; trips: number; cpu: number }> {
   const engine = new CorrelationEngine(
     () => rules,
     store,
@@ -126,6 +165,7 @@ async function drive(
   const before = store.roundTrips;
   let alerts = 0;
   const queue = parts.map((_, i) => i);
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   const worker = async () => {
     for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
@@ -139,7 +179,8 @@ async function drive(
   };
   await Promise.all([worker(), worker()]);
   const seconds = (performance.now() - started) / 1000;
-  return { rate: N / seconds, alerts, trips: store.roundTrips - before };
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: N / seconds, alerts, trips: store.roundTrips - before, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
 function freePort(): Promise<number> {
@@ -170,13 +211,24 @@ export async function run(): Promise<void> {
 
   // Warm-up (JIT) on a throwaway store, then the measured runs.
   await drive(rules, new MemoryStore(), [parts[0]!.slice(0, 10)]);
+  const loads: string[] = [`start ${load()}`];
   const pure = await drive(rules, new MemoryStore(), parts);
+  loads.push(`after pure ${load()}`);
 
   const redis = new Redis(testRedisUrl());
   const prefix = `${uniqueName('bench-corr')}:`;
   const store = new RedisWindowStore(redis, prefix);
+  const redis0 = await redisCpu(redis);
   const withRedis = await drive(rules, store, parts);
-  const keys = (await redis.keys(`${prefix}*`)).length;
+  const withRedisRedisCpu = (await redisCpu(redis)) - redis0;
+  loads.push(`after engine+Redis ${load()}`);
+  let keys = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    keys += found.length;
+  } while (cursor !== '0');
 
   // The service as its own process, Kafka in and out.
   const t = await freshTopics(PARTITIONS, ['events', 'alerts', 'alertsDlq']);
@@ -198,15 +250,29 @@ export async function run(): Promise<void> {
   });
   let service;
   let metricsText = '';
+  const broker = brokerPid();
+  let svcCpu = 0;
+  let svcRedisCpu = 0;
+  let brokerCpu = 0;
   try {
+    // CPU is counted over the whole run (start-up and group join included: a fraction of a second).
+    const cpu0 = { svc: 0, redis: await redisCpu(redis), broker: broker ? processCpu(broker) : 0 };
     service = await measureDrain(group, t.topics.events, N);
+    svcCpu = processCpu(svc.pid!) - cpu0.svc;
+    svcRedisCpu = (await redisCpu(redis)) - cpu0.redis;
+    brokerCpu = broker ? processCpu(broker) - cpu0.broker : 0;
     metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   } finally {
     await stop(svc);
   }
+  loads.push(`after service ${load()}`);
   for (const p of [prefix, svcPrefix]) {
-    const ks = await redis.keys(`${p}*`);
-    for (let i = 0; i < ks.length; i += 1000) await redis.del(...ks.slice(i, i + 1000));
+    let c = '0';
+    do {
+      const [next, found] = await redis.scan(c, 'MATCH', `${p}*`, 'COUNT', 1000);
+      c = next;
+      if (found.length) await redis.del(...found);
+    } while (c !== '0');
   }
   redis.disconnect();
   const svcTrips = metric(metricsText, 'vigil_correlation_redis_round_trips_total');
@@ -226,21 +292,34 @@ export async function run(): Promise<void> {
       stage: 'pure evaluator alone (no Redis, in process)',
       'events/s': fmt(pure.rate),
       'round trips/event': '0',
+      'Node µs/event': usPerEvent(pure.cpu),
+      'Redis µs/event': '0',
+      'broker µs/event': '-',
       alerts: fmt(pure.alerts),
     },
     {
       stage: 'engine + Redis window store (in process)',
       'events/s': fmt(withRedis.rate),
       'round trips/event': fmt(withRedis.trips / N, 4),
+      'Node µs/event': usPerEvent(withRedis.cpu),
+      'Redis µs/event': usPerEvent(withRedisRedisCpu),
+      'broker µs/event': '-',
       alerts: fmt(withRedis.alerts),
     },
     {
       stage: 'correlation service (Kafka in/out + Redis)',
       'events/s': fmt(service.rate),
       'round trips/event': svcConsumed ? fmt(svcTrips / svcConsumed, 4) : 'n/a',
+      'Node µs/event': usPerEvent(svcCpu),
+      'Redis µs/event': usPerEvent(svcRedisCpu),
+      'broker µs/event': broker ? usPerEvent(brokerCpu) : 'n/a',
       alerts: `${fmt(svcNew)} new, ${fmt(svcAlerts - svcNew)} republished`,
     },
   ]);
+  console.log(`load average (1, 5, 15 min): ${loads.join('; ')}`);
+  console.log(
+    'CPU per event: Node = the process running the stage; Redis = INFO cpu (every client of this Redis); broker = the local Kafka JVM',
+  );
   console.log(`service: late window updates ${fmt(late)} (the in-process runs feed each partition in order)`);
   console.log(`Redis keys written (in-process run): ${fmt(keys)}`);
   console.log(`ratio engine+Redis / pure evaluator: ${fmt(withRedis.rate / pure.rate, 2)}`);
