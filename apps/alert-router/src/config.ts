@@ -28,7 +28,7 @@ export const RouterEnvSchema = z.object({
   /** A claimed group or delivery is another instance's to take over after this long. */
   ROUTER_LEASE_MS: envInt(120_000, 1_000, 3_600_000),
   ROUTER_DELIVERY_CONCURRENCY: envInt(8, 1, 256),
-  /** Give up on a notification after this many attempts ... */
+  /** Give up on a notification after this many failed attempts (429 / Retry-After answers not counted) ... */
   ROUTER_MAX_ATTEMPTS: envInt(8, 1, 100),
   /** ... or once it is this old, whichever comes first. */
   ROUTER_MAX_DELIVERY_AGE_SECONDS: envInt(3_600, 1, 7 * 86_400),

@@ -96,3 +96,70 @@ describe('Deliverer metrics', () => {
     expect(store.jobs.size).toBe(0);
   });
 });
+
+describe('Deliverer attempt cap', () => {
+  const throttled: SendResult = { ok: false, retriable: true, status: 429, retryAfterMs: 1_000, error: 'HTTP 429', done: [] };
+
+  function setup(answers: SendResult[]) {
+    const channel = new ScriptedChannel(async () => undefined);
+    channel.answers.push(...answers);
+    const store = new FakeStore();
+    const sent: OutMessage[] = [];
+    let now = 1_000_000;
+    const deliverer = new Deliverer(
+      store as unknown as RouterStore,
+      { current: { channels: new Map([['hook', channel]]) } } as unknown as RoutingHolder,
+      { send: async (out: readonly OutMessage[]) => void sent.push(...out) } as unknown as Producer,
+      { notifications: 'notifications', notificationsDlq: 'notifications.dlq' },
+      {
+        maxAttempts: 3,
+        maxAgeMs: 3_600_000,
+        backoff: { initialMs: 10, maxMs: 10, jitter: 0 },
+        circuitFailures: 1_000,
+        circuitOpenMs: 1_000,
+      },
+      new RouterMetrics(new Metrics('alert-router', { defaultMetrics: false })),
+      silentLogger(),
+      () => now,
+    );
+    const notification = sampleNotification([{}], { receiver: 'hook' });
+    const id = notification.notification_id;
+    store.jobs.set(id, {
+      id,
+      receiver: 'hook',
+      channel: 'webhook',
+      notification,
+      source: { topic: 'alerts', partition: 0, offset: '0' },
+      created_ms: now,
+      attempts: 0,
+      first_attempt_ms: null,
+      done: [],
+    });
+    const attempt = async () => {
+      now += 60_000;
+      await deliverer.deliver(id);
+    };
+    return { attempt, sent, store, id };
+  }
+
+  it('keeps a notification that the channel throttles (429 Retry-After) more times than the attempt cap, and delivers it once let through', async () => {
+    const { attempt, sent, store } = setup([throttled, throttled, throttled, throttled, throttled]);
+    for (let i = 0; i < 6; i++) await attempt();
+    expect(sent.map((m) => [m.topic, (JSON.parse(String(m.value)) as { outcome: string }).outcome])).toEqual([
+      ['notifications', 'delivered'],
+    ]);
+    expect(store.jobs.size).toBe(0);
+  });
+
+  it('gives up after the attempt cap when the channel fails (5xx), to the DLQ', async () => {
+    const { attempt, sent } = setup([down, down, down, down]);
+    for (let i = 0; i < 3; i++) await attempt();
+    expect(sent.map((m) => m.topic).sort()).toEqual(['notifications', 'notifications.dlq']);
+  });
+
+  it('still gives up a throttled notification at the age cap', async () => {
+    const { attempt, sent } = setup(Array.from({ length: 100 }, () => throttled));
+    for (let i = 0; i < 61; i++) await attempt(); // one a minute: the hour runs out
+    expect(sent.map((m) => m.topic).sort()).toEqual(['notifications', 'notifications.dlq']);
+  });
+});

@@ -120,7 +120,11 @@ export class Deliverer {
     }
     this.showCircuit(job.receiver, breaker);
     this.metrics.attempts.inc({ ...labels, outcome: result.retriable ? 'retriable' : 'final' });
-    const exhausted = job.attempts >= this.policy.maxAttempts || after - job.created_ms >= this.policy.maxAgeMs;
+    // A 429 (or any answer with Retry-After) says "later", not "failed": a burst bigger than the
+    // channel's rate limit must not use up the attempts of the notifications that wait their turn.
+    // Throttling is bounded by the age cap instead.
+    if (result.retriable && (result.status === 429 || result.retryAfterMs !== undefined)) job.throttled = (job.throttled ?? 0) + 1;
+    const exhausted = job.attempts - (job.throttled ?? 0) >= this.policy.maxAttempts || after - job.created_ms >= this.policy.maxAgeMs;
     if (!result.retriable || exhausted) {
       this.logger.warn(
         { receiver: job.receiver, notification: job.id, attempts: job.attempts, status: result.status, error: result.error },

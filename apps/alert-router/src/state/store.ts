@@ -38,6 +38,8 @@ export interface DeliveryJob {
   source: AlertSource;
   created_ms: number;
   attempts: number;
+  /** Attempts answered "slow down" (429 / Retry-After): they do not count toward the attempt cap. */
+  throttled?: number;
   first_attempt_ms: number | null;
   /** Parts already delivered (PagerDuty dedup keys, SMS recipients). */
   done: string[];
