@@ -26,7 +26,10 @@ const KIND: Record<WindowParams['kind'], string> = { threshold: 't', distinct_co
 export interface RedisWindowStoreOptions {
   /**
    * Most windows one script call updates. All calls of a batch still travel in one round trip;
-   * this bounds how long one call holds Redis (a few ms), so other clients are not stalled.
+   * this bounds how long one call holds Redis (about 35 µs per window here, so under 2 ms at 50),
+   * during which every other client of that Redis waits. From 20 to 1000 windows per call the
+   * throughput did not measurably change; PING latency during a run was 2 ms on average at 20,
+   * 2.6-4 ms at 100 (0.2 ms idle).
    */
   readonly windowsPerCall: number;
   /**
@@ -40,7 +43,7 @@ export interface RedisWindowStoreOptions {
 }
 
 export const DEFAULT_STORE_OPTIONS: RedisWindowStoreOptions = {
-  windowsPerCall: 200,
+  windowsPerCall: 50,
   inlineMembers: 8,
 };
 
