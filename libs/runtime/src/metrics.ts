@@ -70,8 +70,9 @@ export class Metrics {
     });
   }
 
-  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return new Counter({ name, help, labelNames: labelNames as L[], registers: [this.registry] });
+  /** `collect`, when given, runs before every read of the family (a scrape): e.g. to fold in counts kept elsewhere. */
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: () => void): Counter<L> {
+    return new Counter({ name, help, labelNames: labelNames as L[], registers: [this.registry], ...(collect ? { collect } : {}) });
   }
 
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
