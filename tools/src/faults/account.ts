@@ -98,11 +98,12 @@ export function account(
   const latest = new Map<string, Alert>();
   for (const a of seen.alerts) latest.set(a.alert_id, a);
   const notified = [...latest.values()];
-  const slackTexts = standins.slack.received.map((m) => JSON.stringify(m.body));
-  const hookAlerts = standins.webhook.received.map((d) => {
-    const body = d.body as { alerts?: Array<{ alert_id?: string }> } | null;
-    return new Set((body?.alerts ?? []).map((a) => a.alert_id));
-  });
+  // Firing notifications only: a group's "resolved" notification (after resolve_timeout) is not a duplicate.
+  const slackTexts = standins.slack.received.map((m) => JSON.stringify(m.body)).filter((t) => !t.includes('*Status*\\nresolved'));
+  const hookAlerts = standins.webhook.received
+    .map((d) => d.body as { status?: string; alerts?: Array<{ alert_id?: string }> } | null)
+    .filter((body) => body?.status !== 'resolved')
+    .map((body) => new Set((body?.alerts ?? []).map((a) => a.alert_id)));
   const pdTriggers = new Map<string, number>();
   for (const e of standins.pagerduty.events)
     if (e.event_action === 'trigger') pdTriggers.set(e.dedup_key, (pdTriggers.get(e.dedup_key) ?? 0) + 1);

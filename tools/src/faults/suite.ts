@@ -100,29 +100,76 @@ async function waitReady(port: number, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-/** kill -9 one service under load, mid-batch, and start it again a second later. */
+/**
+ * Resolves on the next element pushed to `list` (a stand-in's log of what it received), calling
+ * `now` synchronously first: the stand-in has taken the request in but not answered it yet.
+ */
+function onNextPush<T>(list: T[], now: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const push = list.push.bind(list);
+    list.push = (...items: T[]) => {
+      list.push = push;
+      now();
+      resolve();
+      return push(...items);
+    };
+  });
+}
+
+async function restartAfterKill(ctx: FaultContext, name: ServiceName, what: string): Promise<void> {
+  ctx.mark(`kill -9 ${name} ${what}`);
+  await sleep(1000);
+  ctx.pipeline.services.restart(name, ctx.onLog);
+  ctx.mark(`${name} restarted`);
+  const ready = await waitReady(ctx.pipeline.ports[name], 120_000);
+  ctx.mark(ready ? `${name} ready again` : `${name} NOT ready after 120 s`);
+}
+
+/** Where each service is killed: inside its work, not between two batches. */
+const KILL_MOMENT: Record<ServiceName, string> = {
+  ingest: 'under load, then again 1 s into the backlog the first kill left (mid-batch)',
+  correlation: 'under load, then again 1 s into the backlog the first kill left (mid-batch)',
+  'siem-forwarder': 'with a bulk request at Elasticsearch taken in and not yet answered',
+  'alert-router': 'with a webhook notification taken in and not yet answered',
+  soar: 'with a firewall block taken in and not yet answered',
+};
+
+/** kill -9 one service mid-work under load, and start it again a second later. */
 function killService(name: ServiceName): FaultSpec {
   return {
     name: `kill-${name}`,
-    title: `kill -9 ${name} mid-batch, restart after 1 s`,
+    title: `kill -9 ${name} ${KILL_MOMENT[name]}; restarted after 1 s`,
     needsPrivateInfra: false,
     inject: async (ctx) => {
+      const kill = () => void ctx.pipeline.services.kill(name, 'SIGKILL');
+      const { elasticsearch, webhook, firewall } = ctx.standins.instances;
       await ctx.load.untilAcked(Math.floor(ctx.count * 0.35));
-      if (name === 'siem-forwarder') {
-        // Mid-batch for the forwarder: a bulk request is in flight at the Elasticsearch stand-in.
-        const es = ctx.standins.instances.elasticsearch.server;
-        es.holdAnswersMs = 300;
-        const before = es.requests;
-        while (es.requests === before) await sleep(2);
-        es.holdAnswersMs = 0;
+      switch (name) {
+        case 'ingest':
+        case 'correlation':
+          await ctx.pipeline.services.kill(name, 'SIGKILL');
+          await restartAfterKill(ctx, name, 'under load');
+          // It is now working through the backlog: back-to-back batches, so this one lands mid-batch.
+          await sleep(1000);
+          await ctx.pipeline.services.kill(name, 'SIGKILL');
+          await restartAfterKill(ctx, name, 'while catching up');
+          return;
+        case 'siem-forwarder': {
+          // The bulk request is processed but its answer held; the forwarder dies waiting for it.
+          elasticsearch.server.holdAnswersMs = 500;
+          const before = elasticsearch.server.requests;
+          while (elasticsearch.server.requests === before) await sleep(1);
+          kill();
+          elasticsearch.server.holdAnswersMs = 0;
+          return restartAfterKill(ctx, name, 'mid-request');
+        }
+        case 'alert-router':
+          await onNextPush(webhook.received, kill);
+          return restartAfterKill(ctx, name, 'mid-delivery');
+        case 'soar':
+          await onNextPush(firewall.requests, kill);
+          return restartAfterKill(ctx, name, 'mid-action');
       }
-      await ctx.pipeline.services.kill(name, 'SIGKILL');
-      ctx.mark(`kill -9 ${name}`);
-      await sleep(1000);
-      ctx.pipeline.services.restart(name, ctx.onLog);
-      ctx.mark(`${name} restarted`);
-      const ready = await waitReady(ctx.pipeline.ports[name], 120_000);
-      ctx.mark(ready ? `${name} ready again` : `${name} NOT ready after 120 s`);
     },
   };
 }
@@ -175,28 +222,29 @@ export const FAULTS: FaultSpec[] = [
   },
   {
     name: 'notify-429-500',
-    title: 'Slack and PagerDuty answer 429 (Retry-After), then 500, for a while',
+    title: 'Slack and PagerDuty answer every request 429 (Retry-After) for 20 s, then 500 for 20 s',
     needsPrivateInfra: false,
     inject: async (ctx) => {
       const { slack, pagerduty } = ctx.standins.instances;
-      slack.failNext(15, { status: 429, retryAfterSeconds: 2 });
-      slack.failNext(15, { status: 500 });
-      pagerduty.failNext(10, { status: 429, retryAfterSeconds: 1 });
-      pagerduty.failNext(10, { status: 500 });
-      ctx.mark('slack: next 15 requests 429 (Retry-After 2), then 15 × 500; pagerduty: 10 × 429, then 10 × 500');
-      // The faults are spent by the deliveries themselves; give up waiting two minutes after the load.
-      let loadDone = 0;
-      void ctx.load.finished.then(() => (loadDone = Date.now()));
-      while ((slack.faulted < 30 || pagerduty.faulted < 20) && (loadDone === 0 || Date.now() - loadDone < 120_000)) await sleep(500);
-      const span = (xs: readonly number[]) => (xs.length ? `${((xs[xs.length - 1]! - xs[0]!) / 1000).toFixed(1)} s` : 'n/a');
+      const during = async (what: string, fault: (retryAfterSeconds: number) => Parameters<typeof slack.failNext>[1]) => {
+        slack.failNext(1_000_000, fault(2));
+        pagerduty.failNext(1_000_000, fault(1));
+        ctx.mark(`slack and pagerduty answer ${what}`);
+        await sleep(20_000);
+        slack.clearFaults();
+        pagerduty.clearFaults();
+      };
+      await ctx.load.untilAcked(Math.floor(ctx.count * 0.1));
+      const before = { slack: slack.faulted, pagerduty: pagerduty.faulted };
+      await during('429 with Retry-After (2 s / 1 s)', (s) => ({ status: 429, retryAfterSeconds: s }));
+      await during('500', () => ({ status: 500 }));
       ctx.mark(
-        `faults answered: slack ${slack.faulted} over ${span(slack.faultedAt)}, pagerduty ${pagerduty.faulted} over ${span(pagerduty.faultedAt)}`,
+        `slack and pagerduty back; refused meanwhile: slack ${slack.faulted - before.slack}, pagerduty ${pagerduty.faulted - before.pagerduty} requests`,
       );
     },
   },
 ];
 
-/** No fault: the same load and accounting, as the reference row. */
 export const BASELINE: FaultSpec = { name: 'none', title: 'no fault (reference)', needsPrivateInfra: false, inject: async () => undefined };
 
 async function rawMessages(brokers: string, topic: string): Promise<number | null> {

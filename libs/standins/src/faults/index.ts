@@ -15,6 +15,8 @@ export interface InjectedFault {
 export interface FaultControls {
   /** The next `n` requests get `fault` (after authentication and validation pass). */
   failNext(n: number, fault: InjectedFault): void;
+  /** Forgets the faults not yet answered: a time-boxed outage ends (fault tests). */
+  clearFaults(): void;
   /** Down: the port stops listening (connection refused). Up: it listens again on the same port. */
   setDown(down: boolean): Promise<void>;
   /** Requests answered with an injected fault so far. */
@@ -61,6 +63,10 @@ export class RestartableServer implements FaultControls {
 
   failNext(n: number, fault: InjectedFault): void {
     for (let i = 0; i < n; i++) this.faults.push({ ...fault });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   async setDown(down: boolean): Promise<void> {

@@ -124,6 +124,7 @@ export async function startPagerDutyStandin(opts: { port?: number; routingKeys?:
     },
     faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
+    clearFaults: () => server.clearFaults(),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),
   };

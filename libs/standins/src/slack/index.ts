@@ -141,6 +141,7 @@ export async function startSlackStandin(opts: { port?: number; hookPath?: string
     },
     faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
+    clearFaults: () => server.clearFaults(),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),
   };

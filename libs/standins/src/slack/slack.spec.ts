@@ -53,7 +53,12 @@ describe('Slack incoming-webhook stand-in answers like Slack', () => {
     const limited = await post('{"text":"hi"}');
     expect([limited.status, limited.headers.get('retry-after'), await limited.text()]).toEqual([429, '3', 'rate_limited']);
     expect((await post('{"text":"hi"}')).status).toBe(200);
-    expect(slack.received).toHaveLength(1);
+    // A time-boxed outage: faults queued for the window, the rest forgotten when it ends.
+    slack.failNext(100, { status: 500 });
+    expect((await post('{"text":"hi"}')).status).toBe(500);
+    slack.clearFaults();
+    expect((await post('{"text":"hi"}')).status).toBe(200);
+    expect(slack.received).toHaveLength(2);
   });
 
   it('refuses connections while down and serves again on the same port when up', async () => {

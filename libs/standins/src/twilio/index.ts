@@ -123,6 +123,7 @@ export async function startTwilioStandin(opts: { port?: number; accountSid: stri
     },
     faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
+    clearFaults: () => server.clearFaults(),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),
   };

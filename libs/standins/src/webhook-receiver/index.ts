@@ -79,6 +79,7 @@ export async function startWebhookReceiverStandin(opts: {
     },
     faultedAt: server.faultedAt,
     failNext: (n, f) => server.failNext(n, f),
+    clearFaults: () => server.clearFaults(),
     setDown: (d) => server.setDown(d),
     close: () => server.close(),
   };
