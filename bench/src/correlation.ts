@@ -15,14 +15,14 @@ import { topicNames, uuidV5, type SecurityEvent } from '@vigil/contracts';
 import type { ConsumedMessage } from '@vigil/kafka';
 import { Redis } from '@vigil/redis';
 import { Metrics, silentLogger } from '@vigil/runtime';
-import { freshTopics, testRedisUrl, uniqueName } from '@vigil/testing';
+import { committedTotal, freshTopics, testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
 import { SHIPPED_RULES_DIR } from '@vigil/correlation/dist/config';
 import { CorrelationEngine, MemoryStore, type WindowStore } from '@vigil/correlation/dist/engine';
 import { CorrelationMetrics } from '@vigil/correlation/dist/metrics';
 import { RedisWindowStore } from '@vigil/correlation/dist/redis/window-store';
 import { loadRules } from '@vigil/correlation/dist/rules/loader';
 import type { RuleSet } from '@vigil/correlation/dist/domain/compile';
-import { ROOT, fmt, measureDrain, produceMany, startNode, stop, table } from './lib';
+import { ROOT, fmt, produceMany, startNode, stop, table } from './lib';
 
 const N = Number(process.env.BENCH_CORRELATION_EVENTS ?? 100_000);
 const IPS = 10_000;
@@ -120,18 +120,34 @@ function processCpu(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 per second
 }
 
-/** The local Kafka broker's pid (a java process running kafka.Kafka), when there is one. */
+/**
+ * The pid of the local Kafka broker the bench talks to: a java process running kafka.Kafka whose
+ * properties file (its last argument) listens on the first KAFKA_BROKERS port. Null when there is
+ * none (a remote broker): its CPU is then not reported.
+ */
 function brokerPid(): number | null {
+  const port = testBrokers()[0]?.split(':').pop();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.includes('kafka.Kafka')) return Number(d);
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (!args.includes('kafka.Kafka')) continue;
+      const props = readFileSync(args[args.length - 1]!, 'utf8');
+      if (new RegExp(`^listeners=.*PLAINTEXT://[^,]*:${port}(,|$)`, 'm').test(props)) return Number(d);
     } catch {
-      // gone meanwhile
+      // gone meanwhile, or not readable: not ours
     }
   }
   return null;
+}
+
+/** CPU seconds of a process that may have exited meanwhile (then NaN, printed as n/a). */
+function cpuOrNaN(pid: number | null): number {
+  try {
+    return pid === null ? NaN : processCpu(pid);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Redis's own CPU seconds (INFO cpu), which is all that Redis spends on everyone's commands. */
@@ -147,7 +163,44 @@ function load(): string {
     .join(' ');
 }
 
-const usPerEvent = (seconds: number) => fmt((seconds * 1e6) / N, 0);
+const usPerEvent = (seconds: number, events = N) => fmt((seconds * 1e6) / events, 0);
+
+interface CpuSample {
+  svc: number;
+  redis: number;
+  broker: number;
+}
+
+/**
+ * Like lib's measureDrain (committed offsets polled every 100 ms, rate from the first commit to the
+ * last), and samples the CPU of the service, Redis and the broker at those same two instants, so
+ * the CPU per event covers exactly the events counted (not the service's start-up).
+ */
+async function drainWithCpu(
+  groupId: string,
+  topic: string,
+  sample: () => Promise<CpuSample>,
+  timeoutMs = 300_000,
+): Promise<{ rate: number; counted: number; cpu: CpuSample }> {
+  const until = Date.now() + timeoutMs;
+  let first: { at: number; n: number; cpu: CpuSample } | null = null;
+  for (;;) {
+    const n = await committedTotal(groupId, topic);
+    const at = performance.now();
+    if (n > 0 && first === null) first = { at, n, cpu: await sample() };
+    if (first && n >= N) {
+      const cpu = await sample();
+      const counted = n - first.n;
+      return {
+        rate: counted / ((at - first.at) / 1000),
+        counted,
+        cpu: { svc: cpu.svc - first.cpu.svc, redis: cpu.redis - first.cpu.redis, broker: cpu.broker - first.cpu.broker },
+      };
+    }
+    if (Date.now() > until) throw new Error(`group ${groupId} committed only ${n}/${N} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** Runs every partition's batches through an engine, two partitions at a time (as the service does). */
 async function drive(
@@ -251,16 +304,12 @@ export async function run(): Promise<void> {
   let service;
   let metricsText = '';
   const broker = brokerPid();
-  let svcCpu = 0;
-  let svcRedisCpu = 0;
-  let brokerCpu = 0;
   try {
-    // CPU is counted over the whole run (start-up and group join included: a fraction of a second).
-    const cpu0 = { svc: 0, redis: await redisCpu(redis), broker: broker ? processCpu(broker) : 0 };
-    service = await measureDrain(group, t.topics.events, N);
-    svcCpu = processCpu(svc.pid!) - cpu0.svc;
-    svcRedisCpu = (await redisCpu(redis)) - cpu0.redis;
-    brokerCpu = broker ? processCpu(broker) - cpu0.broker : 0;
+    service = await drainWithCpu(group, t.topics.events, async () => ({
+      svc: cpuOrNaN(svc.pid ?? null),
+      redis: await redisCpu(redis),
+      broker: cpuOrNaN(broker),
+    }));
     metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   } finally {
     await stop(svc);
@@ -310,9 +359,9 @@ export async function run(): Promise<void> {
       stage: 'correlation service (Kafka in/out + Redis)',
       'events/s': fmt(service.rate),
       'round trips/event': svcConsumed ? fmt(svcTrips / svcConsumed, 4) : 'n/a',
-      'Node µs/event': usPerEvent(svcCpu),
-      'Redis µs/event': usPerEvent(svcRedisCpu),
-      'broker µs/event': broker ? usPerEvent(brokerCpu) : 'n/a',
+      'Node µs/event': usPerEvent(service.cpu.svc, service.counted),
+      'Redis µs/event': usPerEvent(service.cpu.redis, service.counted),
+      'broker µs/event': Number.isNaN(service.cpu.broker) ? 'n/a' : usPerEvent(service.cpu.broker, service.counted),
       alerts: `${fmt(svcNew)} new, ${fmt(svcAlerts - svcNew)} republished`,
     },
   ]);
