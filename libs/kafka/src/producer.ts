@@ -1,6 +1,7 @@
-import { Partitioners, type Kafka, type Producer as KafkaProducer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Producer as KafkaProducer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '@vigil/runtime';
+import { FastDefaultPartitioner } from './partitioner';
 
 export interface OutMessage {
   topic: string;
@@ -29,7 +30,8 @@ export class Producer {
       // throughput comes from batching many messages per request instead.
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs's DefaultPartitioner's choice, computed without its 64-bit Long arithmetic.
+      createPartitioner: FastDefaultPartitioner,
       retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
       ...(opts.transactionalId ? { transactionalId: opts.transactionalId } : {}),
     });
