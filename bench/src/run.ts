@@ -10,6 +10,9 @@ const BENCHES: Bench[] = [
   { name: 'router', run: () => import('./router').then((m) => m.run()) },
   { name: 'correlation', run: () => import('./correlation').then((m) => m.run()) },
   { name: 'forwarder', run: () => import('./forwarder').then((m) => m.run()) },
+  { name: 'pipeline', run: () => import('./pipeline').then((m) => m.run()) },
+  { name: 'latency', run: () => import('./latency').then((m) => m.run()) },
+  { name: 'profile', run: () => import('./profile').then((m) => m.run()) },
   { name: 'interop', run: () => import('./interop').then((m) => m.run()) },
   // Each benchmark module registers here: { name: 'ingest', run: () => import('./ingest').then((m) => m.run()) },
 ];

@@ -1,0 +1,243 @@
+/**
+ * Whole-pipeline throughput, in one run on this machine, next to a plain kafkajs pass-through:
+ *   1. the pass-through (consume → produce, no work) over N raw events: the baseline;
+ *   2. each event-path service alone, as its own process, draining the same N events:
+ *      ingest (raw → validated), correlation (validated → alerts, Redis windows), siem-forwarder
+ *      (validated → Splunk, Elasticsearch and Sentinel stand-ins);
+ *   3. all five services together (tools' startPipeline, the demo/e2e launcher), draining N raw
+ *      events until correlation and every forwarder lane have committed them.
+ * The events are the fault suite's load (tools/src/faults/load.ts): background traffic, attacks with
+ * known alerts, a trickle of malformed messages. Rates come from broker-side facts (committed
+ * offsets, first commit to last, start-up excluded); CPU per process from /proc.
+ */
+import { topicNames, uuidV5, type TopicNames } from '@vigil/contracts';
+import { createKafka, ensureTopics } from '@vigil/kafka';
+import { createLogger, parseEnv } from '@vigil/runtime';
+import { testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
+import { startPipeline } from '@vigil/tools/dist/demo/pipeline';
+import { StandinsEnvSchema, startStandins, type RunningStandins } from '@vigil/tools/dist/standins';
+import { Schedule } from '@vigil/tools/dist/faults/load';
+import { ROOT, fmt, kafka, measureDrain, produceMany, startNode, stop, table } from './lib';
+import { CpuMeter, committed, infraPids, machineLoad } from './procstat';
+
+const N = Number(process.env.BENCH_PIPELINE_EVENTS ?? 100_000);
+const PARTITIONS = 3;
+const SINKS = ['splunk', 'elasticsearch', 'sentinel'] as const;
+
+/** The load, as a plan with 10 000 events/s of event time ending now. */
+function load(): { schedule: Schedule; message: (i: number) => { key: string; value: string }; valid: number; alerts: number } {
+  const rate = 10_000;
+  const schedule = new Schedule({ runId: uuidV5(uniqueName('bench-pipeline')), rate, count: N, attackEvery: rate / 2, junkEvery: 1000 });
+  const start = Date.now() - (N / rate) * 1000;
+  const expected = schedule.expected();
+  return {
+    schedule,
+    message: (i) => schedule.message(i, new Date(start + (i * 1000) / rate).toISOString()),
+    valid: expected.eventIds.length,
+    alerts: expected.alerts.length,
+  };
+}
+
+async function createTopics(namespace: string): Promise<TopicNames> {
+  const logger = createLogger({ service: 'bench', level: 'warn' });
+  const client = createKafka(
+    { brokers: testBrokers(), clientId: 'bench', partitions: PARTITIONS, replication: 1, createTopics: true },
+    logger,
+  );
+  await ensureTopics(client, logger, { namespace, partitions: PARTITIONS, replication: 1 });
+  return topicNames(namespace);
+}
+
+/** Waits until every group has committed `total` on `topic`; returns the time each finished. */
+async function untilCommitted(groups: string[], topic: string, total: number, timeoutMs = 900_000): Promise<Map<string, number>> {
+  const admin = kafka().admin();
+  await admin.connect();
+  const done = new Map<string, number>();
+  try {
+    const until = Date.now() + timeoutMs;
+    while (done.size < groups.length) {
+      for (const g of groups) if (!done.has(g) && (await committed(admin, g, topic)) >= total) done.set(g, performance.now());
+      if (Date.now() > until) throw new Error(`not committed within ${timeoutMs} ms: ${groups.filter((g) => !done.has(g)).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return done;
+}
+
+async function firstCommit(group: string, topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    for (;;) {
+      if ((await committed(admin, group, topic)) > 0) return performance.now();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface Row {
+  stage: string;
+  rate: number;
+  cpu?: Record<string, number>;
+  load: string;
+  note?: string;
+}
+
+export async function run(): Promise<void> {
+  const l = load();
+  const sample = l.message(5).value;
+  console.log(
+    `events: ${fmt(N)} (~${sample.length} bytes; ${fmt(N - l.valid)} malformed; ${fmt(l.alerts)} alerts expected), ${PARTITIONS} partitions; load average at start ${machineLoad()}`,
+  );
+  const rows: Row[] = [];
+  const broker = infraPids();
+
+  // 1. Baseline: plain kafkajs pass-through.
+  {
+    const ns = uniqueName('bench-pt');
+    const t = await createTopics(ns);
+    await produceMany(t.eventsRaw, N, l.message);
+    const group = uniqueName('passthrough');
+    const pt = startNode(`${ROOT}/bench/dist/passthrough-worker.js`, { FROM: t.eventsRaw, TO: t.events, GROUP: group });
+    const cpu = new CpuMeter(() => ({ 'pass-through': pt.pid, ...broker }));
+    cpu.start();
+    try {
+      const d = await measureDrain(group, t.eventsRaw, N);
+      rows.push({ stage: 'kafkajs pass-through (baseline)', rate: d.rate, cpu: cpu.stop(), load: machineLoad() });
+    } finally {
+      await stop(pt);
+    }
+  }
+
+  // 2. Each event-path service alone, chained over the same topics: ingest fills the validated topic
+  //    the next two drain.
+  const standins: RunningStandins = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: '29700' }));
+  try {
+    const ns = uniqueName('bench-alone');
+    const t = await createTopics(ns);
+    await produceMany(t.eventsRaw, N, l.message);
+    const common = { VIGIL_TOPIC_NAMESPACE: ns, KAFKA_CREATE_TOPICS: 'false', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1' };
+
+    const ingest = startNode(`${ROOT}/apps/ingest/dist/main.js`, common);
+    let cpu = new CpuMeter(() => ({ ingest: ingest.pid, ...broker }));
+    cpu.start();
+    try {
+      const d = await measureDrain(`${ns}.vigil-ingest`, t.eventsRaw, N);
+      rows.push({ stage: 'ingest alone (raw → validated)', rate: d.rate, cpu: cpu.stop(), load: machineLoad() });
+    } finally {
+      await stop(ingest);
+    }
+
+    const correlation = startNode(`${ROOT}/apps/correlation/dist/main.js`, {
+      ...common,
+      REDIS_KEY_PREFIX: `${uniqueName('bench-corr')}:`,
+      CORRELATION_RULES_WATCH: 'false',
+    });
+    cpu = new CpuMeter(() => ({ correlation: correlation.pid, ...broker }));
+    cpu.start();
+    try {
+      const d = await measureDrain(`${ns}.vigil-correlation`, t.events, l.valid);
+      rows.push({ stage: 'correlation alone (validated → alerts, Redis)', rate: d.rate, cpu: cpu.stop(), load: machineLoad() });
+    } finally {
+      await stop(correlation);
+    }
+
+    {
+      const prefix = uniqueName('bench-fwd');
+      const forwarder = startNode(`${ROOT}/apps/siem-forwarder/dist/main.js`, {
+        ...common,
+        ...standins.env,
+        SIEM_SINKS: SINKS.join(','),
+        SIEM_FORWARD_ALERTS: 'false',
+        SIEM_FLUSH_INTERVAL_MS: '500',
+        SIEM_GROUP_ID_PREFIX: prefix,
+      });
+      cpu = new CpuMeter(() => ({ 'siem-forwarder': forwarder.pid, ...broker }));
+      cpu.start();
+      try {
+        const started = await firstCommit(`${prefix}-splunk`, t.events);
+        const done = await untilCommitted(
+          SINKS.map((s) => `${prefix}-${s}`),
+          t.events,
+          l.valid,
+        );
+        const end = Math.max(...done.values());
+        rows.push({
+          stage: 'siem-forwarder alone (validated → 3 SIEM stand-ins)',
+          rate: l.valid / ((end - started) / 1000),
+          cpu: cpu.stop(),
+          load: machineLoad(),
+          note: 'stand-ins in the bench process',
+        });
+      } finally {
+        await stop(forwarder);
+      }
+    }
+  } finally {
+    await standins.close();
+  }
+
+  // 3. The whole pipeline: a raw backlog through all five services.
+  {
+    const standins2 = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: '29700' }));
+    const ns = uniqueName('bench-pipe');
+    const t = await createTopics(ns);
+    await produceMany(t.eventsRaw, N, l.message);
+    const pipeline = await startPipeline({
+      root: ROOT,
+      brokers: testBrokers().join(','),
+      redisUrl: testRedisUrl(),
+      namespace: ns,
+      standinsEnv: standins2.env,
+      portOffset: 21_700,
+      onLog: () => undefined,
+    });
+    const pids = () => ({
+      ...Object.fromEntries(
+        (['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'] as const).map((s) => [s, pipeline.services.pid(s)]),
+      ),
+      ...broker,
+    });
+    const cpu = new CpuMeter(pids);
+    cpu.start();
+    try {
+      const started = await firstCommit(`${ns}.vigil-ingest`, t.eventsRaw);
+      const done = await untilCommitted(
+        [`${ns}.vigil-correlation`, ...SINKS.map((s) => `${ns}.vigil-siem-forwarder-${s}`)],
+        t.events,
+        l.valid,
+      );
+      const end = Math.max(...done.values());
+      const stages = [...done.entries()].map(([g, at]) => `${g.slice(ns.length + 7)} ${((at - started) / 1000).toFixed(1)} s`).join(', ');
+      rows.push({
+        stage: 'whole pipeline (5 services, raw → alerts + 3 SIEMs)',
+        rate: N / ((end - started) / 1000),
+        cpu: cpu.stop(),
+        load: machineLoad(),
+        note: stages,
+      });
+    } finally {
+      await pipeline.stop();
+      await standins2.close();
+    }
+  }
+
+  const base = rows[0]!.rate;
+  table(
+    rows.map((r) => ({
+      stage: r.stage,
+      'events/s': fmt(r.rate),
+      'ratio to pass-through': fmt(r.rate / base, 2),
+      'CPU s per 10k events (by process)': Object.entries(r.cpu ?? {})
+        .map(([k, v]) => `${k} ${fmt((v / N) * 10_000, 2)}`)
+        .join(', '),
+      'load avg after': r.load,
+    })),
+  );
+  for (const r of rows) if (r.note) console.log(`${r.stage}: ${r.note}`);
+  console.log('target: whole pipeline ≥ 20,000 events/s sustained');
+}
