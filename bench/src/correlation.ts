@@ -333,7 +333,7 @@ export async function run(): Promise<void> {
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
   const late = metricsText
     .split('\n')
-    .filter((l) => l.startsWith('vigil_correlation_window_updates_total') && l.includes('status="late"'))
+    .filter((l) => l.startsWith('vigil_correlation_window_updates_total') && l.includes('outcome="late"'))
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 
   table([

@@ -40,7 +40,7 @@ export class CorrelationPipeline implements OnApplicationBootstrap, OnApplicatio
     const settings = kafkaSettings(env, 'vigil-correlation', config.raw);
     this.kafka = createKafka(settings, logger);
     this.topics = topicNames(settings.namespace);
-    this.redis = createRedis(env, logger, 'vigil-correlation', config.raw);
+    this.redis = createRedis(env, logger, 'vigil-correlation', config.raw, sharedMetrics);
     this.store = new RedisWindowStore(this.redis, env.REDIS_KEY_PREFIX);
     this.engine = new CorrelationEngine(
       () => rules.current,
@@ -97,6 +97,7 @@ export class CorrelationPipeline implements OnApplicationBootstrap, OnApplicatio
     const before = this.store.roundTrips;
     const out = await this.engine.process(messages, Date.now());
     await this.producer.send(out.messages);
+    this.engine.countSent(out);
     await this.store.markPublished(out.published);
     const trips = this.store.roundTrips - before;
     this.metrics.redisRoundTrips.inc(trips);

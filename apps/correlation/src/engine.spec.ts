@@ -141,6 +141,21 @@ describe('CorrelationEngine', () => {
     expect(text).toMatch(/vigil_correlation_ungrouped_events_total\{rule="brute_force_login",service="correlation"\} 1/);
   });
 
+  it('counts alerts and dead letters only when told the batch is on the broker (a failed send is retried, not counted twice)', async () => {
+    const { e, metrics } = engine(await shipped());
+    const out = await e.process([msg('not json'), ...failures(5).map(json)], T0 + 10_000);
+    expect(out.alerts).toHaveLength(1);
+    const before = await metrics.shared.registry.metrics();
+    expect(before).not.toMatch(/vigil_correlation_alerts_total\{/);
+    expect(before).not.toMatch(/vigil_messages_dead_lettered_total\{/);
+    e.countSent(out);
+    const after = await metrics.shared.registry.metrics();
+    expect(after).toMatch(/vigil_correlation_alerts_total\{rule="brute_force_login",delivery="new",service="correlation"\} 1/);
+    expect(after).toMatch(
+      /vigil_messages_dead_lettered_total\{topic="unit\.security\.alerts\.dlq",kind="invalid_json",service="correlation"\} 1/,
+    );
+  });
+
   it('keeps an oversized event as a sample with its details replaced, so the alert still fits the schema', async () => {
     const rules = ruleSet({
       id: 'one',

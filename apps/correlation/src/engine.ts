@@ -62,6 +62,9 @@ export interface BatchOutput {
   /** Firings to mark published once `messages` are acknowledged. */
   readonly published: PublishedRef[];
   readonly alerts: Alert[];
+  /** What `messages` carries, counted by `countSent` once the broker has acknowledged them. */
+  readonly deadLetterKinds: readonly string[];
+  readonly alertDeliveries: ReadonlyArray<{ rule: string; delivery: 'new' | 'republished' }>;
 }
 
 type Parsed = { ok: true; event: SecurityEvent } | DecodeFailure;
@@ -108,10 +111,12 @@ export class CorrelationEngine {
     const out: OutMessage[] = [];
     const updates: PlannedUpdate[] = [];
     const source = new Map<string, ConsumedMessage>();
+    const deadLetterKinds: string[] = [];
+    const alertDeliveries: Array<{ rule: string; delivery: 'new' | 'republished' }> = [];
     for (const m of messages) {
       const p = parseEvent(m.value, this.settings.decode);
       if (!p.ok) {
-        this.metrics.shared.deadLettered.inc({ topic: topics.alertsDlq, kind: p.kind });
+        deadLetterKinds.push(p.kind);
         this.logger.warn(
           { topic: m.topic, partition: m.partition, offset: m.offset, kind: p.kind, reason: p.reason },
           'event dead-lettered',
@@ -167,8 +172,8 @@ export class CorrelationEngine {
           const issues = toIssues(checked.error);
           const m = source.get(u.event.eventId);
           this.logger.error({ rule: u.rule.id, issues }, 'built alert fails the Alert schema; dead-lettering its trigger');
-          this.metrics.shared.deadLettered.inc({ topic: topics.alertsDlq, kind: 'schema_violation' });
-          if (m)
+          if (m) {
+            deadLetterKinds.push('schema_violation');
             out.push(
               dlqMessage(topics.alertsDlq, SERVICE, m, {
                 kind: 'schema_violation',
@@ -176,9 +181,10 @@ export class CorrelationEngine {
                 issues,
               }),
             );
+          }
           return;
         }
-        this.metrics.alerts.inc({ rule: u.rule.id, delivery: status === 'refire' ? 'republished' : 'new' });
+        alertDeliveries.push({ rule: u.rule.id, delivery: status === 'refire' ? 'republished' : 'new' });
         this.logger.info(
           {
             alert_id: alert.alert_id,
@@ -193,7 +199,15 @@ export class CorrelationEngine {
         out.push({ topic: topics.alerts, key: alert.dedup_key, value: JSON.stringify(alert), headers: { 'vigil-rule': u.rule.id } });
       });
     });
-    for (const [rule, byStatus] of counts) for (const [status, n] of byStatus) this.metrics.windowUpdates.inc({ rule, status }, n);
-    return { messages: out, published, alerts };
+    // Window updates happened in Redis whatever becomes of the batch: counted now.
+    for (const [rule, byStatus] of counts) for (const [outcome, n] of byStatus) this.metrics.windowUpdates.inc({ rule, outcome }, n);
+    return { messages: out, published, alerts, deadLetterKinds, alertDeliveries };
+  }
+
+  /** Counts the batch's alerts and dead letters, once `messages` are on the broker (a failed send is retried, not counted twice). */
+  countSent(out: BatchOutput): void {
+    const dlq = this.settings.topics.alertsDlq;
+    for (const kind of out.deadLetterKinds) this.metrics.shared.deadLettered.inc({ topic: dlq, kind });
+    for (const a of out.alertDeliveries) this.metrics.alerts.inc(a);
   }
 }

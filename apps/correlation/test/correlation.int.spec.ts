@@ -65,10 +65,10 @@ describe('correlation against a real broker and Redis', () => {
     expect(record.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['event_id', 'timestamp']));
 
     await waitFor('every message committed', async () => (await committedTotal(groupId, topics.events)) === delivered.length + 1);
-    expect(await metricValue(inst.metrics, 'vigil_correlation_window_updates_total', { rule: 'brute_force_login', status: 'late' })).toBe(
+    expect(await metricValue(inst.metrics, 'vigil_correlation_window_updates_total', { rule: 'brute_force_login', outcome: 'late' })).toBe(
       2,
     );
-    expect(await metricValue(inst.metrics, 'vigil_correlation_window_updates_total', { status: 'duplicate' })).toBeGreaterThan(10);
+    expect(await metricValue(inst.metrics, 'vigil_correlation_window_updates_total', { outcome: 'duplicate' })).toBeGreaterThan(10);
     // Every key the service wrote has a TTL.
     const redis = new Redis(testRedisUrl());
     const keys = await redis.keys(`${prefix}*`);

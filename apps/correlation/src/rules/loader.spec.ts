@@ -113,7 +113,7 @@ describe('RuleRegistry', () => {
     expect(await reg.reload('test')).toBe(true);
     expect(reg.current.rules.map((r) => r.threshold)).toEqual([7]);
     const text = await m.shared.registry.metrics();
-    expect(text).toMatch(/vigil_correlation_rule_reloads_total\{result="error",service="correlation"\} 1/);
+    expect(text).toMatch(/vigil_correlation_rule_reloads_total\{outcome="rejected",service="correlation"\} 1/);
     rmSync(dir, { recursive: true, force: true });
   });
 

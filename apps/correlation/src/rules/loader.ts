@@ -122,12 +122,12 @@ export class RuleRegistry {
   private async doReload(reason: string): Promise<boolean> {
     const r = await loadRules(this.dir);
     if (!r.ok) {
-      this.metrics.ruleReloads.inc({ result: 'error' });
+      this.metrics.ruleReloads.inc({ outcome: 'rejected' });
       this.logger.error({ reason, errors: r.errors.map(formatRuleError) }, 'rule reload failed; keeping the rules in force');
       return false;
     }
     this.ruleSet = r.ruleSet;
-    this.metrics.ruleReloads.inc({ result: 'ok' });
+    this.metrics.ruleReloads.inc({ outcome: 'applied' });
     this.metrics.rulesLoaded.set(r.ruleSet.rules.length);
     this.logger.info({ reason, rules: r.ruleSet.rules.map((x) => x.id) }, 'rules reloaded');
     return true;
