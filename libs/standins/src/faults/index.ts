@@ -84,6 +84,36 @@ export class RestartableServer implements FaultControls {
   }
 }
 
+/** What every stand-in built on a RestartableServer exposes, read live from it. */
+export interface ServerControls extends FaultControls {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A stand-in's address and test controls, delegating to its server. Stand-ins add their own fields
+ * with Object.assign (plain values: the address is fixed once the server has started).
+ */
+export function serverControls(server: RestartableServer): ServerControls {
+  return {
+    get url() {
+      return server.url;
+    },
+    get port() {
+      return server.port;
+    },
+    get faulted() {
+      return server.faulted;
+    },
+    faultedAt: server.faultedAt,
+    failNext: (n, f) => server.failNext(n, f),
+    clearFaults: () => server.clearFaults(),
+    setDown: (d) => server.setDown(d),
+    close: () => server.close(),
+  };
+}
+
 /** Writes an injected fault: its status, Retry-After, and the given or default body. */
 export function writeFault(res: ServerResponse, fault: InjectedFault, defaultBody: string, defaultType: string): void {
   const body = fault.body ?? defaultBody;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http';
-import { RestartableServer, writeFault, type FaultControls } from '../faults';
+import { RestartableServer, serverControls, writeFault, type FaultControls } from '../faults';
 
 export interface PagerDutyEvent {
   at: number;
@@ -106,26 +106,5 @@ export async function startPagerDutyStandin(opts: { port?: number; routingKeys?:
     sendJson(res, 202, { status: 'success', message: 'Event processed', dedup_key: dedup });
   });
   await server.start(opts.port);
-  return {
-    get url() {
-      return server.url;
-    },
-    get enqueueUrl() {
-      return `${server.url}/v2/enqueue`;
-    },
-    get port() {
-      return server.port;
-    },
-    events,
-    alerts,
-    rejected,
-    get faulted() {
-      return server.faulted;
-    },
-    faultedAt: server.faultedAt,
-    failNext: (n, f) => server.failNext(n, f),
-    clearFaults: () => server.clearFaults(),
-    setDown: (d) => server.setDown(d),
-    close: () => server.close(),
-  };
+  return Object.assign(serverControls(server), { enqueueUrl: `${server.url}/v2/enqueue`, events, alerts, rejected });
 }

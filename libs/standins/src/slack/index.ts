@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RestartableServer, writeFault, type FaultControls, type InjectedFault } from '../faults';
+import { RestartableServer, serverControls, writeFault, type FaultControls, type InjectedFault } from '../faults';
 
 /** A message the Slack stand-in accepted. */
 export interface SlackReceived {
@@ -124,25 +124,5 @@ export async function startSlackStandin(opts: { port?: number; hookPath?: string
     res.end('ok');
   });
   await server.start(opts.port);
-  return {
-    get url() {
-      return server.url;
-    },
-    get webhookUrl() {
-      return server.url + hookPath;
-    },
-    get port() {
-      return server.port;
-    },
-    received,
-    rejected,
-    get faulted() {
-      return server.faulted;
-    },
-    faultedAt: server.faultedAt,
-    failNext: (n, f) => server.failNext(n, f),
-    clearFaults: () => server.clearFaults(),
-    setDown: (d) => server.setDown(d),
-    close: () => server.close(),
-  };
+  return Object.assign(serverControls(server), { webhookUrl: server.url + hookPath, received, rejected });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http';
-import { RestartableServer, writeFault, type FaultControls } from '../faults';
+import { RestartableServer, serverControls, writeFault, type FaultControls } from '../faults';
 
 export interface TwilioMessage {
   sid: string;
@@ -109,22 +109,5 @@ export async function startTwilioStandin(opts: { port?: number; accountSid: stri
     });
   });
   await server.start(opts.port);
-  return {
-    get url() {
-      return server.url;
-    },
-    get port() {
-      return server.port;
-    },
-    messages,
-    rejected,
-    get faulted() {
-      return server.faulted;
-    },
-    faultedAt: server.faultedAt,
-    failNext: (n, f) => server.failNext(n, f),
-    clearFaults: () => server.clearFaults(),
-    setDown: (d) => server.setDown(d),
-    close: () => server.close(),
-  };
+  return Object.assign(serverControls(server), { messages, rejected });
 }

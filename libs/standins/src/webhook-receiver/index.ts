@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http';
-import { RestartableServer, writeFault, type FaultControls } from '../faults';
+import { RestartableServer, serverControls, writeFault, type FaultControls } from '../faults';
 
 export interface WebhookDelivery {
   at: number;
@@ -65,22 +65,5 @@ export async function startWebhookReceiverStandin(opts: {
     sendJson(res, 200, { ok: true });
   });
   await server.start(opts.port);
-  return {
-    get url() {
-      return server.url;
-    },
-    get port() {
-      return server.port;
-    },
-    received,
-    rejected,
-    get faulted() {
-      return server.faulted;
-    },
-    faultedAt: server.faultedAt,
-    failNext: (n, f) => server.failNext(n, f),
-    clearFaults: () => server.clearFaults(),
-    setDown: (d) => server.setDown(d),
-    close: () => server.close(),
-  };
+  return Object.assign(serverControls(server), { received, rejected });
 }
