@@ -1,9 +1,7 @@
 import {
   ALERT_SCHEMA_VERSION,
   AlertSchema,
-  decodeJsonObject,
-  describeIssues,
-  toIssues,
+  decodeVersioned,
   type Alert,
   type DecodeLimits,
   type DlqErrorKind,
@@ -25,19 +23,8 @@ export type ReadAlert = { ok: true; alert: Alert } | { ok: false; kind: DlqError
 
 /** Bytes from the alerts topic in; an Alert or a classified reason to dead-letter it out. */
 export function readAlert(bytes: Buffer | null, limits: DecodeLimits): ReadAlert {
-  const decoded = decodeJsonObject(bytes, limits);
-  if (!decoded.ok) return decoded;
-  const version = decoded.value.schema_version;
-  if (version !== ALERT_SCHEMA_VERSION) {
-    const reason = `schema_version ${JSON.stringify(version ?? null).slice(0, 40)} is not supported (this router reads alert version ${ALERT_SCHEMA_VERSION})`;
-    return { ok: false, kind: 'unsupported_schema_version', reason, issues: [{ path: 'schema_version', message: reason }] };
-  }
-  const parsed = AlertSchema.safeParse(decoded.value);
-  if (!parsed.success) {
-    const issues = toIssues(parsed.error);
-    return { ok: false, kind: 'schema_violation', reason: describeIssues(issues), issues };
-  }
-  return { ok: true, alert: parsed.data };
+  const r = decodeVersioned(bytes, AlertSchema, ALERT_SCHEMA_VERSION, 'this router', limits);
+  return r.ok ? { ok: true, alert: r.value } : r;
 }
 
 const MAX_CAS_ROUNDS = 10;

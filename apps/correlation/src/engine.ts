@@ -2,7 +2,7 @@ import {
   AlertSchema,
   EVENT_SCHEMA_VERSION,
   SecurityEventSchema,
-  decodeJsonObject,
+  decodeVersioned,
   describeIssues,
   toIssues,
   type Alert,
@@ -71,19 +71,8 @@ type Parsed = { ok: true; event: SecurityEvent } | DecodeFailure;
 
 /** Validated-topic bytes in; a SecurityEvent v1 or the reason it cannot be one. */
 export function parseEvent(value: Buffer | null, limits: DecodeLimits): Parsed {
-  const decoded = decodeJsonObject(value, limits);
-  if (!decoded.ok) return decoded;
-  const version = decoded.value.schema_version;
-  if (version !== EVENT_SCHEMA_VERSION) {
-    const reason = `schema_version ${JSON.stringify(version ?? null).slice(0, 40)} is not supported (correlation reads version ${EVENT_SCHEMA_VERSION})`;
-    return { ok: false, kind: 'unsupported_schema_version', reason, issues: [{ path: 'schema_version', message: reason }] };
-  }
-  const parsed = SecurityEventSchema.safeParse(decoded.value);
-  if (!parsed.success) {
-    const issues = toIssues(parsed.error);
-    return { ok: false, kind: 'schema_violation', reason: describeIssues(issues), issues };
-  }
-  return { ok: true, event: parsed.data };
+  const r = decodeVersioned(value, SecurityEventSchema, EVENT_SCHEMA_VERSION, 'correlation', limits);
+  return r.ok ? { ok: true, event: r.value } : r;
 }
 
 function sampleOf(event: SecurityEvent, value: Buffer): string {

@@ -1,13 +1,4 @@
-import {
-  AlertSchema,
-  SOAR_NOTIFY_TAG,
-  decodeJsonObject,
-  describeIssues,
-  toIssues,
-  uuidV5,
-  type Alert,
-  type TopicNames,
-} from '@vigil/contracts';
+import { ALERT_SCHEMA_VERSION, AlertSchema, SOAR_NOTIFY_TAG, decodeVersioned, uuidV5, type Alert, type TopicNames } from '@vigil/contracts';
 import { dlqMessage, type ConsumedMessage, type OutMessage, type Producer } from '@vigil/kafka';
 import type { Logger, Metrics } from '@vigil/runtime';
 import { runRecord } from './audit';
@@ -48,30 +39,9 @@ export class AlertIntake {
   ) {}
 
   decode(m: ConsumedMessage): Decoded {
-    const d = decodeJsonObject(m.value);
-    if (!d.ok) return { ok: false, kind: d.kind, out: dlqMessage(this.topics.alertsDlq, SERVICE, m, d) };
-    if (d.value.schema_version !== 1) {
-      const reason = `alert schema_version ${JSON.stringify(d.value.schema_version ?? null)?.slice(0, 40)} is not one soar reads (1)`;
-      return {
-        ok: false,
-        kind: 'unsupported_schema_version',
-        out: dlqMessage(this.topics.alertsDlq, SERVICE, m, {
-          kind: 'unsupported_schema_version',
-          reason,
-          issues: [{ path: 'schema_version', message: reason }],
-        }),
-      };
-    }
-    const r = AlertSchema.safeParse(d.value);
-    if (!r.success) {
-      const issues = toIssues(r.error);
-      return {
-        ok: false,
-        kind: 'schema_violation',
-        out: dlqMessage(this.topics.alertsDlq, SERVICE, m, { kind: 'schema_violation', reason: describeIssues(issues), issues }),
-      };
-    }
-    return { ok: true, alert: r.data };
+    const r = decodeVersioned(m.value, AlertSchema, ALERT_SCHEMA_VERSION, 'soar');
+    if (!r.ok) return { ok: false, kind: r.kind, out: dlqMessage(this.topics.alertsDlq, SERVICE, m, r) };
+    return { ok: true, alert: r.value };
   }
 
   async handle(messages: readonly ConsumedMessage[]): Promise<void> {

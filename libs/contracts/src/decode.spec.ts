@@ -1,4 +1,5 @@
-import { decodeJsonObject, describeIssues } from './decode';
+import { z } from 'zod';
+import { decodeJsonObject, decodeVersioned, describeIssues } from './decode';
 
 const limits = { maxBytes: 1024, maxDepth: 5 };
 const b = (s: string) => Buffer.from(s, 'utf8');
@@ -54,5 +55,33 @@ describe('describeIssues', () => {
   it('joins the first issues with their paths and counts the rest', () => {
     const issues = Array.from({ length: 7 }, (_, i) => ({ path: `f${i}`, message: 'bad' }));
     expect(describeIssues(issues, 2)).toBe('f0: bad; f1: bad; and 5 more');
+  });
+});
+
+describe('decodeVersioned', () => {
+  const Schema = z.object({ schema_version: z.literal(3), name: z.string() });
+  const read = (v: unknown) => decodeVersioned(Buffer.from(JSON.stringify(v)), Schema, 3, 'the test reader');
+
+  it('returns the parsed value of the version it knows', () => {
+    expect(read({ schema_version: 3, name: 'a' })).toEqual({ ok: true, value: { schema_version: 3, name: 'a' } });
+  });
+
+  it('refuses another or a missing version as unsupported, naming the reader, before the schema runs', () => {
+    for (const v of [{ schema_version: 4, name: 'a' }, { name: 'a' }, { schema_version: '3', name: 'a' }]) {
+      const r = read(v);
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.kind).toBe('unsupported_schema_version');
+      expect(r.reason).toMatch(/is not supported \(the test reader reads version 3\)/);
+      expect(r.issues).toEqual([{ path: 'schema_version', message: r.reason }]);
+    }
+  });
+
+  it('classifies undecodable bytes and schema failures', () => {
+    const junk = decodeVersioned(Buffer.from('{nope'), Schema, 3, 'r');
+    expect(!junk.ok && junk.kind).toBe('invalid_json');
+    const bad = read({ schema_version: 3, name: 7 });
+    expect(!bad.ok && bad.kind).toBe('schema_violation');
+    expect(!bad.ok && bad.issues[0]!.path).toBe('name');
   });
 });

@@ -146,3 +146,31 @@ export function describeIssues(issues: readonly Issue[], max = 5): string {
   const more = issues.length > max ? `; and ${issues.length - max} more` : '';
   return shown.join('; ') + more;
 }
+
+/**
+ * A versioned contract read from untrusted bytes: decodeJsonObject, then `schema_version` must be
+ * the one this reader knows (anything else is `unsupported_schema_version`, never a guess), then
+ * the schema. `reader` names who reads, for the reason ("this router reads alert version 1").
+ * Never throws.
+ */
+export function decodeVersioned<T>(
+  bytes: Buffer | null,
+  schema: z.ZodType<T>,
+  version: number,
+  reader: string,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+): { ok: true; value: T } | DecodeFailure {
+  const decoded = decodeJsonObject(bytes, limits);
+  if (!decoded.ok) return decoded;
+  const found = decoded.value.schema_version;
+  if (found !== version) {
+    const reason = `schema_version ${JSON.stringify(found ?? null).slice(0, 40)} is not supported (${reader} reads version ${version})`;
+    return fail('unsupported_schema_version', reason, 'schema_version');
+  }
+  const parsed = schema.safeParse(decoded.value);
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error);
+    return { ok: false, kind: 'schema_violation', reason: describeIssues(issues), issues };
+  }
+  return { ok: true, value: parsed.data };
+}

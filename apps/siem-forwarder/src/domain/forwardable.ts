@@ -3,9 +3,7 @@ import {
   AlertSchema,
   EVENT_SCHEMA_VERSION,
   SecurityEventSchema,
-  decodeJsonObject,
-  describeIssues,
-  toIssues,
+  decodeVersioned,
   type Alert,
   type DecodeFailure,
   type DecodeLimits,
@@ -25,27 +23,14 @@ export type ReadResult = { ok: true; item: Forwardable } | DecodeFailure;
  * Never throws. Versions other than the one this release knows are refused with their own kind.
  */
 export function readForwardable(bytes: Buffer | null, kind: ForwardableKind, limits: DecodeLimits): ReadResult {
-  const decoded = decodeJsonObject(bytes, limits);
-  if (!decoded.ok) return decoded;
-  const known = kind === 'event' ? EVENT_SCHEMA_VERSION : ALERT_SCHEMA_VERSION;
-  const version = decoded.value.schema_version;
-  if (version !== known) {
-    const reason = `schema_version ${JSON.stringify(version ?? null).slice(0, 40)} is not supported (this forwarder reads ${kind} version ${known})`;
-    return { ok: false, kind: 'unsupported_schema_version', reason, issues: [{ path: 'schema_version', message: reason }] };
-  }
   if (kind === 'event') {
-    const parsed = SecurityEventSchema.safeParse(decoded.value);
-    if (!parsed.success) return schemaFailure(parsed.error);
-    const event = parsed.data;
+    const r = decodeVersioned(bytes, SecurityEventSchema, EVENT_SCHEMA_VERSION, 'this forwarder (events)', limits);
+    if (!r.ok) return r;
+    const event = r.value;
     return { ok: true, item: { kind: 'event', id: event.event_id, timeMs: Date.parse(event.timestamp), event } };
   }
-  const parsed = AlertSchema.safeParse(decoded.value);
-  if (!parsed.success) return schemaFailure(parsed.error);
-  const alert = parsed.data;
+  const r = decodeVersioned(bytes, AlertSchema, ALERT_SCHEMA_VERSION, 'this forwarder (alerts)', limits);
+  if (!r.ok) return r;
+  const alert = r.value;
   return { ok: true, item: { kind: 'alert', id: alert.alert_id, timeMs: Date.parse(alert.created_at), alert } };
-}
-
-function schemaFailure(error: Parameters<typeof toIssues>[0]): DecodeFailure {
-  const issues = toIssues(error);
-  return { ok: false, kind: 'schema_violation', reason: describeIssues(issues), issues };
 }
