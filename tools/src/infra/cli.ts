@@ -55,10 +55,47 @@ async function createTopics(brokers: string): Promise<void> {
   say('kafka', created.length ? `created topics: ${created.join(', ')}` : 'all Vigil topics exist');
 }
 
+/** Topic names made by the tests' and benchmarks' uniqueName(): `<prefix>-<base36 ms>-<8 hex>.<topic>`. */
+const TEST_TOPIC = /^[a-z][a-z0-9-]*?-([0-9a-z]{8,9})-[0-9a-f]{8}\./;
+const STALE_TEST_TOPIC_MS = 3 * 3600_000;
+
+/** The test topics among `names` made more than three hours before `nowMs`. */
+export function staleTestTopics(names: readonly string[], nowMs: number): string[] {
+  return names.filter((t) => {
+    const m = TEST_TOPIC.exec(t);
+    return m !== null && nowMs - parseInt(m[1]!, 36) > STALE_TEST_TOPIC_MS;
+  });
+}
+
+/**
+ * Every test creates topics in a namespace of its own and leaves them; on a development broker they
+ * pile up (thousands of partitions make the broker slow to start). Before a run, the test topics
+ * made more than three hours ago are deleted: no run lasts that long, so none still in use is touched.
+ */
+export async function pruneTestTopics(brokers: string, nowMs = Date.now()): Promise<number> {
+  const logger = createLogger({ service: 'infra', level: 'warn' });
+  const admin = createKafka(
+    kafkaSettings(parseEnv(z.object(kafkaEnvShape), { ...process.env, KAFKA_BROKERS: brokers }), 'vigil-infra'),
+    logger,
+  ).admin();
+  await admin.connect();
+  try {
+    const stale = staleTestTopics(await admin.listTopics(), nowMs);
+    for (let i = 0; i < stale.length; i += 200) await admin.deleteTopics({ topics: stale.slice(i, i + 200), timeout: 60_000 });
+    return stale.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Runs a command with Kafka and Redis up, then stops whatever this call started. */
 async function runWith(s: InfraSettings, argv: string[]): Promise<number> {
   if (argv.length === 0) throw new InfraError('usage: infra run -- <command> [args...]');
   const up = await infraUp(s);
+  await pruneTestTopics(up.kafka.address).then(
+    (n) => n > 0 && say('kafka', `deleted ${n} test topics older than 3 hours`),
+    (err: unknown) => say('kafka', `could not prune old test topics (${err instanceof Error ? err.message : String(err)}); going on`),
+  );
   const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...up.env } });
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { kafkaUp } from './kafka';
 import { InfraError } from './proc';
 import { infraSettings } from './settings';
+import { staleTestTopics } from './cli';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'tools', 'dist', 'cli.js');
@@ -53,5 +54,22 @@ describe('the infra script says clearly what failed', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('invalid configuration: VIGIL_KAFKA_VERSION: must be a Kafka 4.x version');
+  });
+});
+
+describe('staleTestTopics', () => {
+  it('picks the test topics made more than three hours ago, never Vigil’s own or a demo’s', () => {
+    const now = Date.now();
+    const made = (msAgo: number, prefix = 't') => `${prefix}-${(now - msAgo).toString(36)}-0a1b2c3d.security.events.v1`;
+    const old = [made(4 * 3600_000), made(30 * 3600_000, 'bench-pipe'), made(5 * 3600_000, 'reader')];
+    const keep = [
+      made(3600_000),
+      made(0, 'bench-pipe'),
+      'security.events.v1',
+      'prod.security.alerts.v1',
+      `demo-${(now - 9 * 3600_000).toString(36)}.security.events.raw`,
+      '__consumer_offsets',
+    ];
+    expect(staleTestTopics([...keep, ...old], now)).toEqual(old);
   });
 });
