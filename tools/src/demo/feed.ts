@@ -39,6 +39,7 @@ export class Feed {
   private consumer: Consumer | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private lastTick = '';
+  private readonly positions = new Set<string>();
   readonly seen: Seen = { events: new Set(), eventMessages: 0, rejected: 0, alerts: [], notifications: [], responses: [] };
 
   constructor(
@@ -53,8 +54,13 @@ export class Feed {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [t.events, t.eventsDlq, t.alerts, t.notifications, t.responses], fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ topic, message }) => {
+      eachMessage: async ({ topic, partition, message }) => {
         if (!message.value) return;
+        // The feed's own consumer re-reads what it had not committed when the broker restarts:
+        // a record is counted once by its position, so only real copies on a topic count twice.
+        const position = `${topic}/${partition}/${message.offset}`;
+        if (this.positions.has(position)) return;
+        this.positions.add(position);
         try {
           this.show(topic, JSON.parse(message.value.toString()) as unknown);
         } catch {
