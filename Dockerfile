@@ -25,6 +25,8 @@ RUN npm install --global --no-audit --no-fund --loglevel=error "pnpm@${PNPM_VERS
 WORKDIR /src
 # The lockfile alone decides what is fetched, so this layer is reused until it changes.
 COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc package.json ./
+# pnpm-workspace.yaml names patches/ (patchedDependencies): it must be there for every pnpm step.
+COPY patches ./patches
 RUN --mount=type=cache,id=vigil-pnpm-store,target=/pnpm/store \
     pnpm fetch
 COPY . .
