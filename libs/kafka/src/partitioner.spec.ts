@@ -38,3 +38,30 @@ describe('FastDefaultPartitioner: kafkajs DefaultPartitioner choices, in 32-bit 
     expect(ours(args(3, { value: 'x' }, [0, 1, 2]))).toBeLessThan(3);
   });
 });
+
+describe('kafkajs patch (patches/kafkajs@2.2.4.patch): grouping a send per partition', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const group = require('kafkajs/src/producer/groupMessagesPerPartition') as (a: {
+    topic: string;
+    partitionMetadata: PartitionerArgs['partitionMetadata'];
+    messages: Array<{ key: string; value: string }>;
+    partitioner: (a: PartitionerArgs) => number;
+  }) => Record<string, Array<{ key: string; value: string }>>;
+
+  it('is the patched, linear version', () => {
+    expect(group.toString()).toContain('current.push(message)');
+  });
+
+  it('keeps every message once, in send order within its partition', () => {
+    const partitioner = FastDefaultPartitioner();
+    const messages = Array.from({ length: 5_000 }, (_, i) => ({ key: `k${i % 97}`, value: String(i) }));
+    const grouped = group({ topic: 't', partitionMetadata: metadata(6), messages, partitioner });
+    const all = Object.values(grouped).flat();
+    expect(all).toHaveLength(messages.length);
+    for (const [p, list] of Object.entries(grouped)) {
+      const values = list.map((m) => Number(m.value));
+      expect(values).toEqual([...values].sort((a, b) => a - b));
+      for (const m of list) expect(partitioner(args(6, m))).toBe(Number(p));
+    }
+  });
+});
