@@ -3,9 +3,9 @@ import type { ICustomPartitioner, PartitionerArgs } from 'kafkajs';
 
 /**
  * Kafka's murmur2 (the Java client's `Utils.murmur2`, which kafkajs's DefaultPartitioner copies) in
- * 32-bit integer arithmetic. kafkajs computes it with 64-bit Long objects, about 3-5 µs and a dozen
+ * 32-bit integer arithmetic. kafkajs computes it with 64-bit Long objects, about 5 µs and a dozen
  * allocations per message, which made partitioning a visible share of ingest's CPU (the profile in
- * docs/performance.md); this gives the same value in ~0.1 µs.
+ * docs/performance.md); this gives the same value in about 0.3 µs (both measured in process, IP-address keys).
  */
 export function murmur2(data: Buffer): number {
   const length = data.length;
