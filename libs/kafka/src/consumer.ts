@@ -53,6 +53,8 @@ export interface BatchConsumerOptions {
 }
 
 const HEARTBEAT_EVERY_MS = 3_000;
+const RESTART_INITIAL_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
 
 function toHeaders(h: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -71,16 +73,25 @@ function toHeaders(h: Record<string, Buffer | string | (Buffer | string)[] | und
  * crash anywhere costs redelivery (duplicates), never loss.
  */
 export class BatchConsumer {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private joined = false;
   private crashed: string | null = null;
   private stopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private restartDelayMs = RESTART_INITIAL_MS;
+  /** Consumers this instance started again after kafkajs gave up on them (tests, logs). */
+  restarts = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly opts: BatchConsumerOptions,
   ) {
-    this.consumer = kafka.consumer({
+    this.consumer = this.create();
+  }
+
+  private create(): Consumer {
+    const opts = this.opts;
+    const consumer = this.kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: HEARTBEAT_EVERY_MS,
@@ -89,23 +100,53 @@ export class BatchConsumer {
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
     });
-    const { GROUP_JOIN, CRASH, REBALANCING, STOP } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (e) => {
+    const { GROUP_JOIN, CRASH, REBALANCING, STOP } = consumer.events;
+    consumer.on(GROUP_JOIN, (e) => {
       this.joined = true;
       this.crashed = null;
+      this.restartDelayMs = RESTART_INITIAL_MS;
       opts.logger.info({ groupId: opts.groupId, memberAssignment: e.payload.memberAssignment }, 'joined consumer group');
     });
-    this.consumer.on(REBALANCING, () => {
+    consumer.on(REBALANCING, () => {
       this.joined = false;
     });
-    this.consumer.on(STOP, () => {
+    consumer.on(STOP, () => {
       this.joined = false;
     });
-    this.consumer.on(CRASH, (e) => {
+    consumer.on(CRASH, (e) => {
       this.joined = false;
       this.crashed = errorMessage(e.payload.error);
       opts.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts itself after retriable errors only. After a broker restart it can give
+      // up for good (e.g. "Failed to find group coordinator" once its retries are spent), which
+      // left the service alive but consuming nothing: start a fresh consumer instead, with backoff.
+      if (!e.payload.restart && !this.stopping && consumer === this.consumer) this.scheduleRestart();
     });
+    return consumer;
+  }
+
+  private scheduleRestart(): void {
+    if (this.restartTimer) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(RESTART_MAX_MS, this.restartDelayMs * 2);
+    this.opts.logger.error({ groupId: this.opts.groupId, inMs: delay }, 'kafkajs will not restart this consumer; starting a new one');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      const old = this.consumer;
+      this.consumer = this.create();
+      this.restarts++;
+      void old
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => (this.stopping ? undefined : this.start()))
+        .catch((err: unknown) => {
+          this.crashed = errorMessage(err);
+          this.opts.logger.error({ err: errorMessage(err), groupId: this.opts.groupId }, 'consumer restart failed; trying again');
+          this.scheduleRestart();
+        });
+    }, delay);
+    this.restartTimer.unref();
   }
 
   /** Ready when joined to the group and not crashed. */
@@ -114,11 +155,12 @@ export class BatchConsumer {
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
+    const consumer = this.consumer;
+    await consumer.connect();
     for (const topic of this.opts.topics) {
-      await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+      await consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
     }
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 2,
@@ -129,6 +171,8 @@ export class BatchConsumer {
   /** Stops fetching, waits for the in-flight batch to finish and commit, leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     await this.consumer.disconnect();
   }
 
