@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from '@vigil/contracts';
 import { FieldPathSchema, RuleConditionSchema, type RuleCondition } from '../domain/rule';
 
 /**
@@ -43,18 +44,6 @@ export const SigmaMappingSchema = z.strictObject({
 export type SigmaMapping = z.infer<typeof SigmaMappingSchema>;
 
 const ev = (event_type: string): RuleCondition => ({ field: 'event_type', operator: 'equals', value: event_type });
-
-/** Our own event types as Sigma logsource categories of product `vigil`. */
-const CATEGORIES = [
-  'authentication',
-  'authorization',
-  'data_access',
-  'configuration_change',
-  'security_alert',
-  'network_event',
-  'file_operation',
-  'system_event',
-];
 
 /**
  * The default: our own field names as themselves, the ECS names toEcs() writes (so a rule written
@@ -117,7 +106,8 @@ export const DEFAULT_SIGMA_MAPPING: SigmaMapping = {
   keywords: { fields: ['action'] },
   logsources: [
     { match: { product: 'vigil' }, conditions: [] },
-    ...CATEGORIES.map((c) => ({ match: { product: 'vigil', category: c }, conditions: [ev(c)] })),
+    // Our own event types as Sigma logsource categories of product `vigil`.
+    ...EVENT_TYPES.map((c) => ({ match: { product: 'vigil', category: c }, conditions: [ev(c)] })),
   ],
 };
 
