@@ -42,12 +42,18 @@ export async function infraDown(s: InfraSettings, which: { kafka: boolean; redis
   if (which.kafka) await kafkaDown(s);
 }
 
-/** The admin step: Vigil's topics with partitions and replication from KAFKA_TOPIC_* settings. */
-async function createTopics(brokers: string): Promise<void> {
+/** A Kafka client for the infra script's admin steps: KAFKA_* settings from the environment, these brokers. */
+function infraKafka(brokers: string) {
   const env = parseEnv(z.object(kafkaEnvShape), { ...process.env, KAFKA_BROKERS: brokers });
   const logger = createLogger({ service: 'infra', level: 'warn' });
   const settings = kafkaSettings(env, 'vigil-infra');
-  const created = await ensureTopics(createKafka(settings, logger), logger, {
+  return { kafka: createKafka(settings, logger), settings, logger };
+}
+
+/** The admin step: Vigil's topics with partitions and replication from KAFKA_TOPIC_* settings. */
+async function createTopics(brokers: string): Promise<void> {
+  const { kafka, settings, logger } = infraKafka(brokers);
+  const created = await ensureTopics(kafka, logger, {
     namespace: settings.namespace,
     partitions: settings.partitions,
     replication: settings.replication,
@@ -73,11 +79,7 @@ export function staleTestTopics(names: readonly string[], nowMs: number): string
  * made more than three hours ago are deleted: no run lasts that long, so none still in use is touched.
  */
 export async function pruneTestTopics(brokers: string, nowMs = Date.now()): Promise<number> {
-  const logger = createLogger({ service: 'infra', level: 'warn' });
-  const admin = createKafka(
-    kafkaSettings(parseEnv(z.object(kafkaEnvShape), { ...process.env, KAFKA_BROKERS: brokers }), 'vigil-infra'),
-    logger,
-  ).admin();
+  const admin = infraKafka(brokers).kafka.admin();
   await admin.connect();
   try {
     const stale = staleTestTopics(await admin.listTopics(), nowMs);
