@@ -20,6 +20,11 @@ export const IngestEnvSchema = z.object({
   INGEST_PARTITIONS_CONCURRENTLY: envInt(2, 1, 64),
   /** Worker threads that validate batches; 0 validates on the consumer's thread. */
   INGEST_WORKERS: envInt(1, 0, 16),
+  /**
+   * Raw batches being validated and produced at once, across partitions, while the consumer
+   * fetches on (0: one fetch's batches at a time). Each is up to 1 MiB of raw events.
+   */
+  INGEST_PIPELINE_DEPTH: envInt(4, 0, 64),
   ...httpIngestEnvShape,
 });
 export type IngestEnv = z.infer<typeof IngestEnvSchema>;

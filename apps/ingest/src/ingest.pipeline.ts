@@ -69,6 +69,7 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
       logger,
       metrics,
       partitionsConsumedConcurrently: config.env.INGEST_PARTITIONS_CONCURRENTLY,
+      pipelineDepth: config.env.INGEST_PIPELINE_DEPTH,
     });
     health.register('kafka_producer', () => this.producer.isConnected);
     health.register('kafka_consumer', () => this.consumer.isReady);

@@ -65,6 +65,99 @@ describe('BatchConsumer', () => {
     expect(await committedTotal(groupId, topics.eventsRaw)).toBe(2);
   });
 
+  describe('pipelined (pipelineDepth)', () => {
+    it('fetches on while a batch is in the handler, and commits a partition in order: a finished later batch waits for the earlier one', async () => {
+      const { topics } = await freshTopics(1, ['eventsRaw']);
+      const groupId = uniqueName('g');
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const seen: string[] = [];
+      const consumer = new BatchConsumer(kafka(), {
+        groupId,
+        topics: [topics.eventsRaw],
+        logger,
+        pipelineDepth: 4,
+        handler: async (msgs) => {
+          const values = msgs.map((m) => m.value!.toString());
+          seen.push(...values);
+          if (values.includes('a')) await gate; // the first batch hangs
+        },
+      });
+      await consumer.start();
+      try {
+        await produceRaw(topics.eventsRaw, ['a', 'b']);
+        await waitFor('first batch in the handler', () => seen.includes('a'));
+        await produceRaw(topics.eventsRaw, ['c', 'd']);
+        await waitFor('second batch handled while the first is still in the handler', () => seen.includes('d'));
+        await sleep(500);
+        expect(await committedTotal(groupId, topics.eventsRaw)).toBe(0);
+        release();
+        await waitFor('both committed', async () => (await committedTotal(groupId, topics.eventsRaw)) === 4);
+        expect(seen).toEqual(['a', 'b', 'c', 'd']);
+      } finally {
+        release();
+        await consumer.stop();
+      }
+    });
+
+    it('retries a failing batch without committing past it, and commits everything once it succeeds', async () => {
+      const { topics } = await freshTopics(3, ['eventsRaw']);
+      const groupId = uniqueName('g');
+      const handled = new Map<string, number>();
+      let failures = 0;
+      const consumer = new BatchConsumer(kafka(), {
+        groupId,
+        topics: [topics.eventsRaw],
+        logger,
+        pipelineDepth: 3,
+        retryInitialMs: 20,
+        retryMaxMs: 50,
+        handler: async (msgs) => {
+          await sleep(Math.floor(Math.random() * 30));
+          if (failures < 5 && Math.random() < 0.5) {
+            failures++;
+            throw new Error('sink unavailable');
+          }
+          for (const m of msgs) handled.set(m.value!.toString(), (handled.get(m.value!.toString()) ?? 0) + 1);
+        },
+      });
+      await consumer.start();
+      const values = Array.from({ length: 600 }, (_, i) => `m${i}`);
+      try {
+        for (let i = 0; i < values.length; i += 50) await produceRaw(topics.eventsRaw, values.slice(i, i + 50), `k${i}`);
+        await waitFor('all committed', async () => (await committedTotal(groupId, topics.eventsRaw)) === values.length);
+        expect(values.filter((v) => !handled.has(v))).toEqual([]);
+        expect(failures).toBeGreaterThan(0);
+      } finally {
+        await consumer.stop();
+      }
+    });
+
+    it('stops by letting handed batches finish and commit', async () => {
+      const { topics } = await freshTopics(1, ['eventsRaw']);
+      await produceRaw(topics.eventsRaw, ['x', 'y']);
+      const groupId = uniqueName('g');
+      let entered = false;
+      let finished = false;
+      const consumer = new BatchConsumer(kafka(), {
+        groupId,
+        topics: [topics.eventsRaw],
+        logger,
+        pipelineDepth: 2,
+        handler: async () => {
+          entered = true;
+          await sleep(1500);
+          finished = true;
+        },
+      });
+      await consumer.start();
+      await waitFor('handler running', () => entered);
+      await consumer.stop();
+      expect(finished).toBe(true);
+      expect(await committedTotal(groupId, topics.eventsRaw)).toBe(2);
+    });
+  });
+
   it('labels the consumer families with the group, so two groups on one topic keep their own lag and counts', async () => {
     const { topics } = await freshTopics(1, ['eventsRaw']);
     await produceRaw(topics.eventsRaw, ['a', 'b', 'c', 'd']);

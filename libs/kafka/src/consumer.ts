@@ -50,9 +50,23 @@ export interface BatchConsumerOptions {
   partitionsConsumedConcurrently?: number; // default 2 (one per core here)
   retryInitialMs?: number; // default 200 ms
   retryMaxMs?: number; // default 10 s
+  /**
+   * Batches that may be in the handler at once beyond kafkajs' fetch cycle (default 0: off).
+   * kafkajs fetches again only when every batch of the last fetch has returned, so a handler that
+   * hands its work to another thread leaves that thread idle during every fetch and every commit.
+   * With a depth, a batch is handed to the handler and kafkajs fetches on; the batch is committed
+   * later, in partition order, once it and every earlier batch of its partition are done. A handed
+   * batch is retried until it succeeds or the consumer stops (a rebalance does not abandon it:
+   * its output is only duplicated). Output order across batches of a partition is not kept when a
+   * batch is retried, so only for handlers whose consumers do not need it.
+   */
+  pipelineDepth?: number;
+  /** How long stop() waits for pipelined batches to finish and commit (default 30 s). */
+  drainTimeoutMs?: number;
 }
 
 const HEARTBEAT_EVERY_MS = 3_000;
+const DRAIN_TIMEOUT_MS = 30_000;
 const RESTART_INITIAL_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 
@@ -81,6 +95,10 @@ export class BatchConsumer {
   private restartDelayMs = RESTART_INITIAL_MS;
   /** Consumers this instance started again after kafkajs gave up on them (tests, logs). */
   restarts = 0;
+  /** Pipelined batches not yet committed (or given up at stop). */
+  private readonly inflight = new Set<Promise<boolean>>();
+  /** Per topic/partition: the last pipelined batch, which the next one commits after. */
+  private lanes = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -91,6 +109,7 @@ export class BatchConsumer {
 
   private create(): Consumer {
     const opts = this.opts;
+    this.lanes = new Map();
     const consumer = this.kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
@@ -173,6 +192,18 @@ export class BatchConsumer {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
+    if (this.inflight.size > 0) {
+      // Fetch nothing more, let the handed batches finish and commit while the group still runs.
+      this.consumer.pause(this.opts.topics.map((topic) => ({ topic })));
+      const drained = Promise.allSettled([...this.inflight]).then(() => true);
+      const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), this.opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS).unref());
+      if (!(await Promise.race([drained, timeout]))) {
+        this.opts.logger.warn(
+          { groupId: this.opts.groupId, batches: this.inflight.size },
+          'stopping with batches unfinished; they will be redelivered',
+        );
+      }
+    }
     await this.consumer.disconnect();
   }
 
@@ -194,18 +225,69 @@ export class BatchConsumer {
     const group = this.opts.groupId;
     metrics?.consumed.inc({ topic, group }, messages.length);
     metrics?.batchSize.observe({ topic, group }, messages.length);
-    const active = () => isRunning() && !isStale();
-    const ctx: BatchContext = { topic, partition, heartbeat, isActive: active, lag: Math.max(0, Number(batch.offsetLag()) || 0) };
+    const last = batch.lastOffset();
+    const lag = Math.max(0, Number(batch.offsetLag()) || 0);
+    const next = (BigInt(last) + 1n).toString();
+    const finished = () => {
+      metrics?.consumerLag.set({ topic, partition: String(partition), group }, lag);
+      metrics?.batchSeconds.observe({ topic, group }, Number(process.hrtime.bigint() - started) / 1e9);
+    };
 
+    const depth = this.opts.pipelineDepth ?? 0;
+    if (depth <= 0) {
+      const active = () => isRunning() && !isStale();
+      if (!(await this.handle(messages, { topic, partition, heartbeat, isActive: active, lag }, active))) return;
+      resolveOffset(last);
+      // The payload's commit (unlike consumer.commitOffsets) still works while the consumer is
+      // stopping, so a graceful shutdown commits the batch it just finished.
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      finished();
+      return;
+    }
+
+    while (this.inflight.size >= depth && !this.stopping) await Promise.race(this.inflight);
+    if (this.stopping || !isRunning() || isStale()) return; // not handed: redelivered from the committed offset
+    // Handed over: retried until done or stopping, whatever rebalances happen meanwhile.
+    const active = () => !this.stopping;
+    const handled = this.handle(messages, { topic, partition, heartbeat, isActive: active, lag }, active);
+    resolveOffset(last); // kafkajs fetches on; nothing is committed before the output is durable
+    const consumer = this.consumer;
+    const key = `${topic}\u0000${partition}`;
+    const previous = this.lanes.get(key) ?? Promise.resolve(true);
+    const step = Promise.all([previous, handled]).then(async ([before, done]) => {
+      if (!before || !done) return false; // a gap below: committing past it could lose it
+      try {
+        await consumer.commitOffsets([{ topic, partition, offset: next }]);
+      } catch (err) {
+        // The output is durable; a later batch's commit covers this one, or it is redelivered.
+        this.opts.logger.warn({ err: errorMessage(err), topic, partition, offset: next }, 'commit failed; the batch may be redelivered');
+      }
+      finished();
+      return true;
+    });
+    this.lanes.set(key, step);
+    this.inflight.add(step);
+    void step.finally(() => {
+      this.inflight.delete(step);
+      if (this.lanes.get(key) === step) this.lanes.delete(key);
+    });
+  }
+
+  /**
+   * Runs the handler until it succeeds (true) or `active` turns false (false: nothing to commit).
+   */
+  private async handle(messages: ConsumedMessage[], ctx: BatchContext, active: () => boolean): Promise<boolean> {
+    const { topic, partition, heartbeat } = ctx;
+    const metrics = this.opts.metrics;
     let delay = this.opts.retryInitialMs ?? 200;
     const maxDelay = this.opts.retryMaxMs ?? 10_000;
     for (let attempt = 1; ; attempt++) {
-      if (!active()) return; // stopping or rebalanced: leave uncommitted, it will be redelivered
+      if (!active()) return false; // stopping or rebalanced: leave uncommitted, it will be redelivered
       try {
         await this.opts.handler(messages, ctx);
-        break;
+        return true;
       } catch (err) {
-        metrics?.batchRetries.inc({ topic, group });
+        metrics?.batchRetries.inc({ topic, group: this.opts.groupId });
         this.opts.logger.warn(
           { err: errorMessage(err), topic, partition, firstOffset: messages[0]!.offset, attempt, retryInMs: delay },
           'batch failed; retrying without committing',
@@ -214,13 +296,6 @@ export class BatchConsumer {
         delay = Math.min(maxDelay, delay * 2);
       }
     }
-    const last = batch.lastOffset();
-    resolveOffset(last);
-    // The payload's commit (unlike consumer.commitOffsets) still works while the consumer is
-    // stopping, so a graceful shutdown commits the batch it just finished.
-    await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
-    metrics?.consumerLag.set({ topic, partition: String(partition), group }, Number(batch.offsetLag()));
-    metrics?.batchSeconds.observe({ topic, group }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   private async sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, active: () => boolean): Promise<void> {

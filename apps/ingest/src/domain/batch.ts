@@ -9,9 +9,12 @@ export interface RawItem {
   value: Uint8Array | null;
 }
 
-/** Per-message outcome: the serialised SecurityEvent and its key, or why it was refused. */
-export type ItemResult =
-  { ok: true; key: string; value: string; flags?: EventFlag[] } | { ok: false; kind: DlqErrorKind; reason: string; issues: Issue[] };
+/**
+ * Per-message outcome: the serialised SecurityEvent (a string; UTF-8 bytes when it came back from a
+ * worker thread) and its key, or why it was refused.
+ */
+export type ItemResult<V extends string | Buffer = string> =
+  { ok: true; key: string; value: V; flags?: EventFlag[] } | { ok: false; kind: DlqErrorKind; reason: string; issues: Issue[] };
 
 /** Everything validation needs that does not change between batches. */
 export interface ValidationSettings {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@vigil/runtime';
 import { validateBatch, type ItemResult, type RawItem, type ValidationSettings } from '../domain/batch';
+import { packItems, unpackResults, type ResultsMessage } from './wire';
 
 /** ValidationSettings in a form that crosses into a worker (keys as base64). */
 export interface WorkerSettings extends Omit<ValidationSettings, 'keys'> {
@@ -24,7 +25,10 @@ const WORKER_SCRIPT = join(__dirname, 'worker.js');
  */
 export class ValidationPool {
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (r: ItemResult[]) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: ItemResult<string | Buffer>[]) => void; reject: (e: Error) => void; slot: Slot }
+  >();
   private nextId = 1;
   private closed = false;
   readonly inline: boolean;
@@ -42,15 +46,16 @@ export class ValidationPool {
     return this.slots.length;
   }
 
-  async run(items: RawItem[], nowMs: number): Promise<ItemResult[]> {
+  async run(items: RawItem[], nowMs: number): Promise<ItemResult<string | Buffer>[]> {
     if (this.inline) return validateBatch(items, nowMs, this.settings);
     if (this.closed) throw new Error('validation pool is closed');
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     slot.busy++;
-    return new Promise<ItemResult[]>((resolve, reject) => {
+    return new Promise<ItemResult<string | Buffer>[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ id, nowMs, items });
+      const { message, transfer } = packItems(items);
+      slot.worker.postMessage({ id, nowMs, items: message }, transfer);
     });
   }
 
@@ -68,12 +73,12 @@ export class ValidationPool {
     };
     const worker = new Worker(WORKER_SCRIPT, { workerData, resourceLimits: { maxOldGenerationSizeMb: 512 } });
     const slot: Slot = { worker, busy: 0 };
-    worker.on('message', (msg: { id: number; results?: ItemResult[]; error?: string }) => {
+    worker.on('message', (msg: { id: number; results?: ResultsMessage; error?: string }) => {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
       slot.busy--;
-      if (msg.results) p.resolve(msg.results);
+      if (msg.results) p.resolve(unpackResults(msg.results));
       else p.reject(new Error(`validation worker failed: ${msg.error ?? 'unknown error'}`));
     });
     worker.on('error', (err) => this.logger.error({ err: err.message }, 'validation worker crashed'));
