@@ -89,6 +89,28 @@ describe('validateRawEvent: accepted input', () => {
     expect(r.key).toBe('2001:db8::1');
   });
 
+  it('keeps ip over the ip_address alias when both are given, and drops the alias (actor too)', () => {
+    const r = run(classic({ actor: { type: 'service', user_id: 'svc', ip: '10.0.0.1', ip_address: '10.9.9.9' } }));
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.event.actor).toEqual({ type: 'service', user_id: 'svc', ip: '10.0.0.1' });
+    const a = run(classic({ actor: { type: 'user', user_id: 'al', ip_address: '10.9.9.9' } }));
+    expect(a.ok && a.event.actor).toEqual({ type: 'user', user_id: 'al', ip: '10.9.9.9' });
+  });
+
+  it('removes repeated tags, keeping the first occurrence order', () => {
+    const r = run(classic({ tags: ['auth', 'web', 'auth', 'sso', 'web'] }));
+    expect(r.ok && r.event.tags).toEqual(['auth', 'web', 'sso']);
+  });
+
+  it('drops the nulls of the classic shape at the top level and inside source, actor and target only', () => {
+    const r = run(classic({ target: { type: 'endpoint', id: null, name: 'login' }, details: { reason: null } }));
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.event.target).toEqual({ type: 'endpoint', name: 'login' });
+    expect(r.event.actor).toEqual({ type: 'user', user_id: 'alice' });
+    expect(r.event.details).toEqual({ reason: null });
+    expect(r.event).not.toHaveProperty('correlation_id');
+  });
+
   it('derives actor.type when the producer omitted it', () => {
     const r = run(classic({ actor: { user_id: 'bob' } }));
     expect(r.ok && r.event.actor?.type).toBe('user');

@@ -34,18 +34,31 @@ export type Validated = { ok: true; event: SecurityEvent; key: string } | Decode
 // Objects where the classic producer writes `null` for an absent optional field.
 const NULLABLE_OBJECTS = ['source', 'actor', 'target'] as const;
 
+function hasNull(obj: Record<string, unknown>): boolean {
+  for (const k in obj) if (obj[k] === null) return true;
+  return false;
+}
+
 function withoutNulls(obj: Record<string, unknown>): Record<string, unknown> {
+  if (!hasNull(obj)) return obj;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== null) out[k] = v;
+  for (const k in obj) if (obj[k] !== null) out[k] = obj[k];
   return out;
 }
 
-/** The classic shape's nulls mean "absent"; zod sees them as missing, not as wrong types. */
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The classic shape's nulls mean "absent"; zod sees them as missing, not as wrong types. Copies only
+ * the objects that hold a null (JSON.parse output has no prototype surprises: keys are checked).
+ */
 function stripNulls(raw: Record<string, unknown>): Record<string, unknown> {
-  const out = withoutNulls(raw);
+  let out = withoutNulls(raw);
   for (const k of NULLABLE_OBJECTS) {
     const v = out[k];
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = withoutNulls(v as Record<string, unknown>);
+    if (!isPlainObject(v) || !hasNull(v)) continue;
+    if (out === raw) out = { ...raw };
+    out[k] = withoutNulls(v);
   }
   return out;
 }
@@ -95,9 +108,21 @@ export function validateRawEvent(bytes: Buffer | null, opts: ValidateOptions): V
   return { ok: true, event, key: partitionKey(event) };
 }
 
+/** The `ip_address` alias folded into `ip` (`ip` wins when both are given); the alias key is dropped. */
+function foldIpAlias<T extends { ip?: string | undefined; ip_address?: string | undefined }>(obj: T): T {
+  if (!('ip_address' in obj)) return obj;
+  const { ip_address: alias, ...rest } = obj;
+  if (rest.ip === undefined && alias !== undefined) rest.ip = alias;
+  return rest as T;
+}
+
+function uniqueTags(tags: string[]): string[] {
+  for (let i = 1; i < tags.length; i++) if (tags.indexOf(tags[i]!) < i) return [...new Set(tags)];
+  return tags;
+}
+
+/** zod's output objects are its own copies, so normalisation may keep them rather than copy again. */
 function normalize(input: SecurityEventInput, opts: ValidateOptions, verified: boolean): SecurityEvent {
-  const { ip_address: sourceIpAlias, ...source } = input.source;
-  if (source.ip === undefined && sourceIpAlias !== undefined) source.ip = sourceIpAlias;
   const event: SecurityEvent = {
     schema_version: EVENT_SCHEMA_VERSION,
     event_id: input.event_id ?? opts.fallbackEventId(),
@@ -105,16 +130,19 @@ function normalize(input: SecurityEventInput, opts: ValidateOptions, verified: b
     received_at: opts.receivedAt,
     event_type: input.event_type,
     severity: input.severity,
-    source,
+    source: foldIpAlias(input.source),
     action: input.action,
     outcome: input.outcome ?? 'unknown',
     details: input.details ?? {},
-    tags: input.tags ? [...new Set(input.tags)] : [],
+    tags: input.tags ? uniqueTags(input.tags) : [],
   };
   if (input.actor) {
-    const { ip_address: actorIpAlias, type, ...rest } = input.actor;
-    if (rest.ip === undefined && actorIpAlias !== undefined) rest.ip = actorIpAlias;
-    event.actor = { ...rest, type: type ?? (rest.user_id || rest.username ? 'user' : 'system') };
+    const actor = foldIpAlias(input.actor);
+    // Typed already, or derived: a user when it names one.
+    event.actor =
+      actor.type !== undefined
+        ? (actor as NonNullable<SecurityEvent['actor']>)
+        : { ...actor, type: actor.user_id || actor.username ? 'user' : 'system' };
   }
   if (input.target) event.target = input.target;
   if (input.correlation_id) event.correlation_id = input.correlation_id;
