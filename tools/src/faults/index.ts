@@ -53,7 +53,13 @@ function renderTimelines(results: FaultResult[]): string {
       const errors = Object.entries(r.serviceErrors)
         .map(([s, c]) => `${s} ${c}`)
         .join(', ');
-      return [`- **${r.name}** (${r.title}): ${r.timeline.join('; ')}${errors ? `. Error lines logged: ${errors}` : ''}`].join('\n');
+      const replaced = Object.entries(r.consumersReplaced)
+        .map(([s, c]) => `${s} ${c}`)
+        .join(', ');
+      return [
+        `- **${r.name}** (${r.title}): ${r.timeline.join('; ')}${errors ? `. Error lines logged: ${errors}` : ''}` +
+          (replaced ? `. Consumers replaced after kafkajs gave up on them: ${replaced}` : ''),
+      ].join('\n');
     })
     .join('\n');
 }
@@ -128,6 +134,9 @@ export async function faultsMain(root: string, args: string[]): Promise<number> 
       results.push(r);
       writeFileSync(out, JSON.stringify(results, null, 2));
       say(renderTables([r]).split('\n').join('\n[faults] '));
+      for (const [service, count] of Object.entries(r.consumersReplaced)) {
+        say(`${service}: ${count} consumer(s) replaced after kafkajs gave up on them (log: ${r.logFile})`);
+      }
     }
   } finally {
     if (infra) await infra.down();

@@ -78,6 +78,11 @@ export interface FaultResult {
   /** Error/fatal lines the services logged, per service, and a few of them. */
   serviceErrors: Record<string, number>;
   errorSamples: string[];
+  /**
+   * Per service, consumers BatchConsumer replaced after kafkajs gave up on them for good (the
+   * restart path a broker restart can take; counted from the services' log lines).
+   */
+  consumersReplaced: Record<string, number>;
   /** Everything expected arrived before the drain timeout. */
   complete: boolean;
   /** Seconds from the end of the load until everything had arrived. */
@@ -276,12 +281,14 @@ export async function runFault(spec: FaultSpec, opts: SuiteOptions): Promise<Fau
   };
   const serviceErrors: Record<string, number> = {};
   const errorSamples: string[] = [];
+  const consumersReplaced: Record<string, number> = {};
   // Every service line (they log at warn and above) goes to a file for the post-mortem.
   mkdirSync(join(opts.root, '.cache', 'faults'), { recursive: true });
   const logFile = join(opts.root, '.cache', 'faults', `${namespace}.log`);
   const logStream = createWriteStream(logFile);
   const onLog = (name: string, line: string) => {
     logStream.write(`[${name}] ${line}\n`);
+    if (line.includes('kafkajs will not restart this consumer')) consumersReplaced[name] = (consumersReplaced[name] ?? 0) + 1;
     if (!/"level":"(error|fatal)"/.test(line)) return;
     serviceErrors[name] = (serviceErrors[name] ?? 0) + 1;
     if (errorSamples.length < 12) errorSamples.push(`[${name}] ${line.slice(0, 300)}`);
@@ -347,6 +354,7 @@ export async function runFault(spec: FaultSpec, opts: SuiteOptions): Promise<Fau
       logFile,
       serviceErrors,
       errorSamples,
+      consumersReplaced,
       complete: done,
       drainSeconds,
       loadAverage: { start: loadStart, end: loadavg() },
