@@ -89,6 +89,8 @@ detection:
   it('exits 2 on usage errors and on an invalid mapping file', () => {
     expect(cli(['sigma']).code).toBe(2);
     expect(cli(['sigma', 'import']).code).toBe(2);
+    expect(cli(['sigma', 'import', join(dir, 'in'), '--out']).err).toMatch(/--out/); // option without its value
+    expect(cli(['sigma', 'import', join(dir, 'in'), '--output', 'x']).err).toMatch(/Unknown option '--output'/);
     writeFileSync(join(dir, 'bad.yml'), 'fields: { X: "not a path!" }\n');
     const r = cli(['sigma', 'import', join(dir, 'in'), '--mapping', join(dir, 'bad.yml')]);
     expect(r.code).toBe(2);

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { compileRuleSet } from '@vigil/correlation/dist/domain/compile';
 import {
@@ -72,22 +73,24 @@ export async function sigmaMain(args: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const inputs: string[] = [];
-  let out: string | undefined;
-  let mappingFile: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '--out') out = rest[++i];
-    else if (a === '--mapping') mappingFile = rest[++i];
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE);
-      return 0;
-    } else if (a.startsWith('--')) {
-      process.stderr.write(`unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else inputs.push(a);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, mapping: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
   }
-  if (inputs.length === 0 || (rest.includes('--out') && !out) || (rest.includes('--mapping') && !mappingFile)) {
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const inputs = parsed.positionals;
+  const { out, mapping: mappingFile } = parsed.values;
+  if (inputs.length === 0) {
     process.stderr.write(USAGE);
     return 2;
   }

@@ -144,6 +144,9 @@ describe('vigil-tools verify (the built CLI)', () => {
   it('usage problems exit 2', () => {
     expect(cli(['verify', ...files]).code).toBe(2); // no keys
     expect(cli(['verify', '--key-file', keyFile]).code).toBe(2); // no files
+    const dangling = cli(['verify', ...files, '--key-file']); // option without its value
+    expect([dangling.code, dangling.err]).toEqual([2, expect.stringMatching(/--key-file/)]);
+    expect(cli(['verify', ...files, '--keyfile', keyFile]).err).toMatch(/Unknown option '--keyfile'/);
     writeFileSync(keyFile, 'k1=c2hvcnQ=\n');
     expect(cli(['verify', ...files, '--key-file', keyFile]).err).toMatch(/32 bytes/);
   });

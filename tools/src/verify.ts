@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { ChainVerifier, parseChainKeys, type ChainVerifyResult } from '@vigil/contracts';
 
 const USAGE = `usage: vigil-tools verify <file|dir>... (--key-file <file> | env VIGIL_CHAIN_KEYS) [--require-genesis]
@@ -48,21 +49,24 @@ export async function verifyFiles(
 }
 
 export async function verifyMain(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  const paths: string[] = [];
-  let keyFile: string | undefined;
-  let requireGenesis = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--key-file') keyFile = args[++i];
-    else if (a === '--require-genesis') requireGenesis = true;
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE);
-      return 0;
-    } else if (a.startsWith('--')) {
-      process.stderr.write(`unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else paths.push(a);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'key-file': { type: 'string' }, 'require-genesis': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
   }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const paths = parsed.positionals;
+  const keyFile = parsed.values['key-file'];
+  const requireGenesis = parsed.values['require-genesis'] ?? false;
   if (paths.length === 0) {
     process.stderr.write(USAGE);
     return 2;

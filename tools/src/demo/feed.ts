@@ -39,7 +39,8 @@ export class Feed {
   private consumer: Consumer | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private lastTick = '';
-  private readonly positions = new Set<string>();
+  /** Highest offset shown per topic/partition (kafkajs hands a partition's records in order). */
+  private readonly shownUpTo = new Map<string, bigint>();
   readonly seen: Seen = { events: new Set(), eventMessages: 0, rejected: 0, alerts: [], notifications: [], responses: [] };
 
   constructor(
@@ -58,9 +59,11 @@ export class Feed {
         if (!message.value) return;
         // The feed's own consumer re-reads what it had not committed when the broker restarts:
         // a record is counted once by its position, so only real copies on a topic count twice.
-        const position = `${topic}/${partition}/${message.offset}`;
-        if (this.positions.has(position)) return;
-        this.positions.add(position);
+        const key = `${topic}/${partition}`;
+        const offset = BigInt(message.offset);
+        const upTo = this.shownUpTo.get(key);
+        if (upTo !== undefined && offset <= upTo) return;
+        this.shownUpTo.set(key, offset);
         try {
           this.show(topic, JSON.parse(message.value.toString()) as unknown);
         } catch {
