@@ -11,14 +11,22 @@ import { BatchConsumer } from './consumer';
 type Listener = (e: { payload: Record<string, unknown> }) => void;
 const EVENTS = { GROUP_JOIN: 'join', CRASH: 'crash', REBALANCING: 'rebalancing', STOP: 'stop' };
 
-function scriptedKafka(script: Array<'crash-for-good' | 'crash-and-kafkajs-restarts' | 'join'>) {
-  const made: Array<{ disconnected: boolean }> = [];
+type Behaviour = 'crash-for-good' | 'crash-and-kafkajs-restarts' | 'join' | 'hand-a-batch-then-crash-for-good';
+
+function scriptedKafka(script: Behaviour[]) {
+  const made: Array<{ disconnected: boolean; commits: string[] }> = [];
   const kafka = {
     consumer: () => {
       const behaviour = script[made.length] ?? 'join';
       const listeners = new Map<string, Listener>();
-      const state = { disconnected: false };
+      const state = { disconnected: false, crashed: false, commits: [] as string[] };
       made.push(state);
+      const crash = () => {
+        state.crashed = true;
+        listeners.get('crash')!({
+          payload: { error: new Error('Failed to find group coordinator'), restart: behaviour === 'crash-and-kafkajs-restarts' },
+        });
+      };
       return {
         events: EVENTS,
         on: (name: string, cb: Listener) => listeners.set(name, cb),
@@ -27,13 +35,30 @@ function scriptedKafka(script: Array<'crash-for-good' | 'crash-and-kafkajs-resta
         disconnect: async () => {
           state.disconnected = true;
         },
-        run: async () => {
+        // kafkajs refuses to pause a consumer whose group is gone
+        pause: () => {
+          if (state.crashed) throw new Error('Consumer group was not initialized, consumer#run must be called first');
+        },
+        commitOffsets: async (offsets: Array<{ offset: string }>) => {
+          state.commits.push(...offsets.map((o) => o.offset));
+        },
+        run: async (opts: { eachBatch: (payload: unknown) => Promise<void> }) => {
           setTimeout(() => {
             if (behaviour === 'join') listeners.get('join')!({ payload: { memberAssignment: {} } });
-            else
-              listeners.get('crash')!({
-                payload: { error: new Error('Failed to find group coordinator'), restart: behaviour !== 'crash-for-good' },
-              });
+            else if (behaviour === 'hand-a-batch-then-crash-for-good') {
+              listeners.get('join')!({ payload: { memberAssignment: {} } });
+              const message = { offset: '7', key: null, value: Buffer.from('x'), timestamp: '0', headers: {} };
+              void opts
+                .eachBatch({
+                  batch: { topic: 't', partition: 0, messages: [message], lastOffset: () => '7', offsetLag: () => '0' },
+                  heartbeat: async () => undefined,
+                  isRunning: () => !state.crashed,
+                  isStale: () => false,
+                  resolveOffset: () => undefined,
+                  commitOffsetsIfNecessary: async () => undefined,
+                })
+                .then(crash);
+            } else crash();
           }, 10);
         },
       };
@@ -71,6 +96,29 @@ describe('BatchConsumer after a crash kafkajs does not restart from', () => {
     expect(made).toHaveLength(1);
     expect(c.restarts).toBe(0);
     await c.stop();
+  });
+
+  it('stops cleanly with a pipelined batch still in the handler after the crash: waits for it and commits it', async () => {
+    const { kafka, made } = scriptedKafka(['hand-a-batch-then-crash-for-good']);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let handed = false;
+    const c = new BatchConsumer(kafka, {
+      ...options,
+      pipelineDepth: 2,
+      handler: async () => {
+        handed = true;
+        await gate;
+      },
+    });
+    await c.start();
+    await until(() => handed && !c.isReady); // handed over, then kafkajs gave up on the consumer
+    const stopped = c.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    await stopped;
+    expect(made[0]!.commits).toEqual(['8']);
+    expect(made).toHaveLength(1); // stopping: no replacement
   });
 
   it('does not restart a consumer that is stopping', async () => {

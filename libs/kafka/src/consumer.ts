@@ -194,7 +194,11 @@ export class BatchConsumer {
     this.restartTimer = null;
     if (this.inflight.size > 0) {
       // Fetch nothing more, let the handed batches finish and commit while the group still runs.
-      this.consumer.pause(this.opts.topics.map((topic) => ({ topic })));
+      try {
+        this.consumer.pause(this.opts.topics.map((topic) => ({ topic })));
+      } catch {
+        // not running (a replacement consumer not started yet): nothing to pause
+      }
       const drained = Promise.allSettled([...this.inflight]).then(() => true);
       const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), this.opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS).unref());
       if (!(await Promise.race([drained, timeout]))) {
