@@ -24,6 +24,11 @@ export const CorrelationEnvSchema = z.object({
   CORRELATION_MAX_MESSAGE_BYTES: envInt(DEFAULT_DECODE_LIMITS.maxBytes, 1024, 8 * 1024 * 1024),
   CORRELATION_MAX_DEPTH: envInt(DEFAULT_DECODE_LIMITS.maxDepth, 4, 256),
   CORRELATION_PARTITIONS_CONCURRENTLY: envInt(2, 1, 64),
+  /**
+   * Batches in evaluation at once while the consumer fetches on (0: one fetch's batches at a
+   * time): Node decodes and plans one batch while Redis runs the window script of another.
+   */
+  CORRELATION_PIPELINE_DEPTH: envInt(8, 0, 64),
 });
 export type CorrelationEnv = z.infer<typeof CorrelationEnvSchema>;
 

@@ -61,6 +61,7 @@ export class CorrelationPipeline implements OnApplicationBootstrap, OnApplicatio
       logger,
       metrics: sharedMetrics,
       partitionsConsumedConcurrently: env.CORRELATION_PARTITIONS_CONCURRENTLY,
+      pipelineDepth: env.CORRELATION_PIPELINE_DEPTH,
     });
     health.register('kafka_producer', () => this.producer.isConnected);
     health.register('kafka_consumer', () => this.consumer.isReady);
