@@ -42,7 +42,10 @@ describe('BatchConsumer', () => {
     }
   });
 
-  it('finishes and commits the in-flight batch when stopped', async () => {
+  it.each([
+    ['one fetch at a time', 0],
+    ['pipelined: the handed batch', 2],
+  ])('finishes and commits the in-flight batch when stopped (%s)', async (_mode, pipelineDepth) => {
     const { topics } = await freshTopics(1, ['eventsRaw']);
     await produceRaw(topics.eventsRaw, ['x', 'y']);
     const groupId = uniqueName('g');
@@ -52,6 +55,7 @@ describe('BatchConsumer', () => {
       groupId,
       topics: [topics.eventsRaw],
       logger,
+      pipelineDepth,
       handler: async () => {
         entered = true;
         await sleep(1500);
@@ -131,30 +135,6 @@ describe('BatchConsumer', () => {
       } finally {
         await consumer.stop();
       }
-    });
-
-    it('stops by letting handed batches finish and commit', async () => {
-      const { topics } = await freshTopics(1, ['eventsRaw']);
-      await produceRaw(topics.eventsRaw, ['x', 'y']);
-      const groupId = uniqueName('g');
-      let entered = false;
-      let finished = false;
-      const consumer = new BatchConsumer(kafka(), {
-        groupId,
-        topics: [topics.eventsRaw],
-        logger,
-        pipelineDepth: 2,
-        handler: async () => {
-          entered = true;
-          await sleep(1500);
-          finished = true;
-        },
-      });
-      await consumer.start();
-      await waitFor('handler running', () => entered);
-      await consumer.stop();
-      expect(finished).toBe(true);
-      expect(await committedTotal(groupId, topics.eventsRaw)).toBe(2);
     });
   });
 
