@@ -15,6 +15,7 @@ import {
   type SigmaMapping,
 } from '@vigil/correlation/dist/sigma';
 import { parse as parseYaml } from 'yaml';
+import { HELP_OPTION, commandArgs } from './args';
 
 const USAGE = `usage: vigil-tools sigma import <folder|file>... [--out <dir>] [--mapping <file>]
 
@@ -73,27 +74,12 @@ export async function sigmaMain(args: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: { out: { type: 'string' }, mapping: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = commandArgs(USAGE, () =>
+    parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, mapping: { type: 'string' }, help: HELP_OPTION } }),
+  );
+  if (typeof parsed === 'number') return parsed;
   const inputs = parsed.positionals;
   const { out, mapping: mappingFile } = parsed.values;
-  if (inputs.length === 0) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
   let mapping: SigmaMapping;
   let imported: ReturnType<typeof importSigma>;
   try {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ChainVerifier, parseChainKeys, type ChainVerifyResult } from '@vigil/contracts';
+import { HELP_OPTION, commandArgs } from './args';
 
 const USAGE = `usage: vigil-tools verify <file|dir>... (--key-file <file> | env VIGIL_CHAIN_KEYS) [--require-genesis]
 
@@ -49,28 +50,17 @@ export async function verifyFiles(
 }
 
 export async function verifyMain(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = commandArgs(USAGE, () =>
+    parseArgs({
       args,
       allowPositionals: true,
-      options: { 'key-file': { type: 'string' }, 'require-genesis': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+      options: { 'key-file': { type: 'string' }, 'require-genesis': { type: 'boolean' }, help: HELP_OPTION },
+    }),
+  );
+  if (typeof parsed === 'number') return parsed;
   const paths = parsed.positionals;
   const keyFile = parsed.values['key-file'];
   const requireGenesis = parsed.values['require-genesis'] ?? false;
-  if (paths.length === 0) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
   let keyText: string | undefined;
   try {
     keyText = keyFile
