@@ -69,6 +69,8 @@ const HEARTBEAT_EVERY_MS = 3_000;
 const DRAIN_TIMEOUT_MS = 30_000;
 const RESTART_INITIAL_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
+/** Logged (at error) each time kafkajs gave up on a consumer and a new one is started; the fault suite counts it. */
+export const CONSUMER_REPLACED_MESSAGE = 'kafkajs will not restart this consumer; starting a new one';
 
 function toHeaders(h: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -148,7 +150,7 @@ export class BatchConsumer {
     if (this.restartTimer) return;
     const delay = this.restartDelayMs;
     this.restartDelayMs = Math.min(RESTART_MAX_MS, this.restartDelayMs * 2);
-    this.opts.logger.error({ groupId: this.opts.groupId, inMs: delay }, 'kafkajs will not restart this consumer; starting a new one');
+    this.opts.logger.error({ groupId: this.opts.groupId, inMs: delay }, CONSUMER_REPLACED_MESSAGE);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;

@@ -47,19 +47,23 @@ export function renderTables(results: FaultResult[]): string {
   return [...head1, ...rows1, '', ...head2, ...rows2].join('\n');
 }
 
+/** "ingest 2, soar 1" from per-service counts. */
+function perService(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([service, n]) => `${service} ${n}`)
+    .join(', ');
+}
+
 function renderTimelines(results: FaultResult[]): string {
   return results
     .map((r) => {
-      const errors = Object.entries(r.serviceErrors)
-        .map(([s, c]) => `${s} ${c}`)
-        .join(', ');
-      const replaced = Object.entries(r.consumersReplaced)
-        .map(([s, c]) => `${s} ${c}`)
-        .join(', ');
-      return [
-        `- **${r.name}** (${r.title}): ${r.timeline.join('; ')}${errors ? `. Error lines logged: ${errors}` : ''}` +
-          (replaced ? `. Consumers replaced after kafkajs gave up on them: ${replaced}` : ''),
-      ].join('\n');
+      const errors = perService(r.serviceErrors);
+      const replaced = perService(r.consumersReplaced);
+      return (
+        `- **${r.name}** (${r.title}): ${r.timeline.join('; ')}` +
+        (errors ? `. Error lines logged: ${errors}` : '') +
+        (replaced ? `. Consumers replaced after kafkajs gave up on them: ${replaced}` : '')
+      );
     })
     .join('\n');
 }

@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { uuidV5 } from '@vigil/contracts';
+import { CONSUMER_REPLACED_MESSAGE } from '@vigil/kafka';
 import { parseEnv } from '@vigil/runtime';
 import { Feed } from '../demo/feed';
 import { demoKafka, startPipeline, type RunningPipeline, type ServiceName } from '../demo/pipeline';
@@ -288,7 +289,7 @@ export async function runFault(spec: FaultSpec, opts: SuiteOptions): Promise<Fau
   const logStream = createWriteStream(logFile);
   const onLog = (name: string, line: string) => {
     logStream.write(`[${name}] ${line}\n`);
-    if (line.includes('kafkajs will not restart this consumer')) consumersReplaced[name] = (consumersReplaced[name] ?? 0) + 1;
+    if (line.includes(CONSUMER_REPLACED_MESSAGE)) consumersReplaced[name] = (consumersReplaced[name] ?? 0) + 1;
     if (!/"level":"(error|fatal)"/.test(line)) return;
     serviceErrors[name] = (serviceErrors[name] ?? 0) + 1;
     if (errorSamples.length < 12) errorSamples.push(`[${name}] ${line.slice(0, 300)}`);
