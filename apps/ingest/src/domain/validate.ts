@@ -56,9 +56,11 @@ function stripNulls(raw: Record<string, unknown>): Record<string, unknown> {
   let out = withoutNulls(raw);
   for (const k of NULLABLE_OBJECTS) {
     const v = out[k];
-    if (!isPlainObject(v) || !hasNull(v)) continue;
+    if (!isPlainObject(v)) continue;
+    const stripped = withoutNulls(v);
+    if (stripped === v) continue;
     if (out === raw) out = { ...raw };
-    out[k] = withoutNulls(v);
+    out[k] = stripped;
   }
   return out;
 }
