@@ -10,12 +10,13 @@ import {
   type WindowParams,
 } from '../domain/window';
 import type { PublishedRef, WindowStore } from '../engine';
+import { packFlatArray } from './msgpack';
 import { MARK_BATCH_LUA, WINDOW_BATCH_LUA } from './window.lua';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    vigilCorrelationWindows(numKeys: number, ...keysAndArgs: Array<string | number>): Result<unknown, Context>;
-    vigilCorrelationMarks(numKeys: number, ...keysAndArgs: Array<string | number>): Result<unknown, Context>;
+    vigilCorrelationWindows(numKeys: number, ...keysAndArgs: Array<string | number | Buffer>): Result<unknown, Context>;
+    vigilCorrelationMarks(numKeys: number, ...keysAndArgs: Array<string | number | Buffer>): Result<unknown, Context>;
   }
 }
 
@@ -146,7 +147,7 @@ export class RedisWindowStore implements WindowStore {
   }
 
   /** One script call's arguments: numkeys, keys, then the ARGV layout in window.lua.ts. */
-  private encode(chunk: readonly KeyCall[], nowMs: number): Array<string | number> {
+  private encode(chunk: readonly KeyCall[], nowMs: number): Array<string | number | Buffer> {
     const lim = this.limits;
     const keys: string[] = [];
     const rules = new Map<string, number>();
@@ -169,7 +170,7 @@ export class RedisWindowStore implements WindowStore {
           p.latenessMs,
           p.suppressMs,
           p.threshold,
-          p.ordered ? 1 : 0,
+          p.ordered ? '1' : '0',
           p.stepCounts.join(','),
           p.ttlMs,
         );
@@ -183,7 +184,7 @@ export class RedisWindowStore implements WindowStore {
           samples.set(e.sample, s);
           sampleArgs.push(e.sample);
         }
-        windowArgs.push(e.eventId, e.ts, e.partition, e.member, s);
+        windowArgs.push(e.eventId, e.ts, String(e.partition), e.member, s); // partition: a string key in Lua
       }
     }
     const head = [
@@ -198,8 +199,9 @@ export class RedisWindowStore implements WindowStore {
       this.options.inlineMembers,
       rules.size,
     ];
-    // numkeys, keys, then ARGV: head (now .. rule count), rules, sample count, samples, windows.
-    return [head[0]!, ...keys, ...head.slice(1), ...ruleArgs, sampleArgs.length, ...sampleArgs, ...windowArgs];
+    // numkeys, keys, then ARGV[1]: head (now .. rule count), rules, sample count, samples, windows.
+    const argv = packFlatArray([...head.slice(1), ...ruleArgs, sampleArgs.length, ...sampleArgs, ...windowArgs]);
+    return [head[0]!, ...keys, argv];
   }
 
   /**
@@ -207,7 +209,7 @@ export class RedisWindowStore implements WindowStore {
    * each call to its slot's node). Counts one round trip either way.
    */
   private async send(
-    commands: Array<Array<string | number>>,
+    commands: Array<Array<string | number | Buffer>>,
     name: 'vigilCorrelationWindows' | 'vigilCorrelationMarks',
   ): Promise<unknown[]> {
     this.trips++;

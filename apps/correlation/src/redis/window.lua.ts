@@ -20,14 +20,17 @@
  * records never pass through Lua again. A small window costs two or three commands per batch
  * whatever its number of events; a big one adds ZADD and the evaluation's range query per event.
  *
- * ARGV: now, memberCap, scanCap, candidateCap, fireRecords, samples, ttl refresh ms, inline,
- *       then R and R rules of 8 (kind t|d|s, W, L, S, N, ordered 1|0, step counts "5,1", ttl ms),
+ * ARGV[1]: one MessagePack array (packFlatArray in msgpack.ts; cmsgpack builds the table in C,
+ *       where separate arguments each cost a protocol parse, a Lua string and a tonumber) of:
+ *       now, memberCap, scanCap, candidateCap, fireRecords, samples, ttl refresh ms, inline,
+ *       then R and R rules of 8 (kind t|d|s, W, L, S, N, ordered '1'|'0', step counts "5,1", ttl ms),
  *       then M and M sample texts, then per window: rule index, event count E, and E events of 5
- *       (event id, ts, partition, member, sample index).
+ *       (event id, ts, partition as a string, member, sample index).
  * Returns: one status string per window ("a" accepted, "d" duplicate, "l" late, "r" refire, one
  *          letter per event), then triples (window index, event index, firing record JSON).
  */
 export const WINDOW_BATCH_LUA = `
+local ARGV = cmsgpack.unpack(ARGV[1])
 local now = tonumber(ARGV[1])
 local memberCap = tonumber(ARGV[2])
 local scanCap = tonumber(ARGV[3])
