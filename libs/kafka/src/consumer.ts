@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '@vigil/runtime';
+import { OffsetCommitter } from './committer';
 import { errorMessage } from './errors';
 
 /** A message as a handler sees it: raw bytes plus where it came from. */
@@ -101,12 +102,15 @@ export class BatchConsumer {
   private readonly inflight = new Set<Promise<boolean>>();
   /** Per topic/partition: the last pipelined batch, which the next one commits after. */
   private lanes = new Map<string, Promise<boolean>>();
+  /** Handled offsets, committed in the background (one request at a time, coalesced). */
+  private readonly committer: OffsetCommitter;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly opts: BatchConsumerOptions,
   ) {
     this.consumer = this.create();
+    this.committer = new OffsetCommitter((offsets) => this.consumer.commitOffsets(offsets), opts.logger);
   }
 
   private create(): Consumer {
@@ -189,11 +193,16 @@ export class BatchConsumer {
     });
   }
 
-  /** Stops fetching, waits for the in-flight batch to finish and commit, leaves the group. */
+  /**
+   * Stops fetching, lets the batches in the handler finish (a handler that checks isActive() gives
+   * up), commits what they finished while the group still runs, then leaves the group.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
+    const timeout = (ms: number) => new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref());
+    const limit = this.opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
     if (this.inflight.size > 0) {
       // Fetch nothing more, let the handed batches finish and commit while the group still runs.
       try {
@@ -202,19 +211,24 @@ export class BatchConsumer {
         // not running (a replacement consumer not started yet): nothing to pause
       }
       const drained = Promise.allSettled([...this.inflight]).then(() => true);
-      const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), this.opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS).unref());
-      if (!(await Promise.race([drained, timeout]))) {
+      if (!(await Promise.race([drained, timeout(limit)]))) {
         this.opts.logger.warn(
           { groupId: this.opts.groupId, batches: this.inflight.size },
           'stopping with batches unfinished; they will be redelivered',
         );
       }
     }
+    if (!(await Promise.race([this.committer.flush().then(() => true), timeout(limit)]))) {
+      this.opts.logger.warn(
+        { groupId: this.opts.groupId, partitions: this.committer.waiting },
+        'stopping with offsets uncommitted; those batches will be redelivered',
+      );
+    }
     await this.consumer.disconnect();
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const started = process.hrtime.bigint();
@@ -241,12 +255,18 @@ export class BatchConsumer {
 
     const depth = this.opts.pipelineDepth ?? 0;
     if (depth <= 0) {
-      const active = () => isRunning() && !isStale();
-      if (!(await this.handle(messages, { topic, partition, heartbeat, isActive: active, lag }, active))) return;
+      // One batch per partition at a time (kafkajs' own order): marked in offset order. stop()
+      // waits for this batch before it commits and leaves; a handler watching isActive() gives up.
+      const active = () => isRunning() && !isStale() && !this.stopping;
+      const run = this.handle(messages, { topic, partition, heartbeat, isActive: active, lag }, active);
+      this.inflight.add(run);
+      try {
+        if (!(await run)) return;
+      } finally {
+        this.inflight.delete(run);
+      }
       resolveOffset(last);
-      // The payload's commit (unlike consumer.commitOffsets) still works while the consumer is
-      // stopping, so a graceful shutdown commits the batch it just finished.
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      this.committer.mark(topic, partition, next);
       finished();
       return;
     }
@@ -257,17 +277,11 @@ export class BatchConsumer {
     const active = () => !this.stopping;
     const handled = this.handle(messages, { topic, partition, heartbeat, isActive: active, lag }, active);
     resolveOffset(last); // kafkajs fetches on; nothing is committed before the output is durable
-    const consumer = this.consumer;
     const key = `${topic}\u0000${partition}`;
     const previous = this.lanes.get(key) ?? Promise.resolve(true);
-    const step = Promise.all([previous, handled]).then(async ([before, done]) => {
+    const step = Promise.all([previous, handled]).then(([before, done]) => {
       if (!before || !done) return false; // a gap below: committing past it could lose it
-      try {
-        await consumer.commitOffsets([{ topic, partition, offset: next }]);
-      } catch (err) {
-        // The output is durable; a later batch's commit covers this one, or it is redelivered.
-        this.opts.logger.warn({ err: errorMessage(err), topic, partition, offset: next }, 'commit failed; the batch may be redelivered');
-      }
+      this.committer.mark(topic, partition, next); // this batch and every earlier one are durable
       finished();
       return true;
     });
