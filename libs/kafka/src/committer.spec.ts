@@ -15,7 +15,7 @@ const short = (offsets: PartitionOffset[]) => offsets.map((o) => `${o.topic}/${o
 describe('OffsetCommitter', () => {
   it('keeps one commit in flight and sends the newest offset of every partition marked meanwhile in the next', async () => {
     const { calls, commit } = scriptedCommit();
-    const c = new OffsetCommitter(commit, silentLogger());
+    const c = new OffsetCommitter(commit, silentLogger(), 0);
     c.mark('t', 0, '5');
     await tick();
     expect(calls.map((x) => short(x.offsets))).toEqual([['t/0@5']]);
@@ -37,7 +37,7 @@ describe('OffsetCommitter', () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     try {
       const { calls, commit } = scriptedCommit();
-      const c = new OffsetCommitter(commit, silentLogger());
+      const c = new OffsetCommitter(commit, silentLogger(), 0);
       c.mark('t', 0, '5');
       c.mark('t', 1, '7');
       await tick();
@@ -59,7 +59,7 @@ describe('OffsetCommitter', () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     try {
       const { calls, commit } = scriptedCommit();
-      const c = new OffsetCommitter(commit, silentLogger());
+      const c = new OffsetCommitter(commit, silentLogger(), 0);
       c.mark('t', 0, '5');
       for (let i = 0; i < 5; i++) {
         await tick();
@@ -78,9 +78,40 @@ describe('OffsetCommitter', () => {
     }
   });
 
+  it('starts commits at least the interval apart; a flush ends a wait already begun, then waits no more', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const { calls, commit } = scriptedCommit();
+      const c = new OffsetCommitter(commit, silentLogger(), 100);
+      c.mark('t', 0, '1');
+      await tick();
+      calls[0]!.answer();
+      await tick();
+      c.mark('t', 0, '2');
+      await tick();
+      jest.advanceTimersByTime(60);
+      await tick();
+      expect(calls).toHaveLength(1);
+      jest.advanceTimersByTime(40);
+      await tick();
+      expect(short(calls[1]!.offsets)).toEqual(['t/0@2']);
+      calls[1]!.answer();
+      await tick();
+      c.mark('t', 0, '3');
+      const f = c.flush();
+      jest.advanceTimersByTime(100); // the wait begun before the flush
+      await tick();
+      expect(short(calls[2]!.offsets)).toEqual(['t/0@3']);
+      calls[2]!.answer();
+      await f;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('flush waits for the commit in flight and for what was marked during it; after flush a failure is not retried', async () => {
     const { calls, commit } = scriptedCommit();
-    const c = new OffsetCommitter(commit, silentLogger());
+    const c = new OffsetCommitter(commit, silentLogger(), 0);
     c.mark('t', 0, '1');
     await tick();
     c.mark('t', 0, '2');
