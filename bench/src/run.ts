@@ -12,6 +12,7 @@ const BENCHES: Bench[] = [
   { name: 'forwarder', run: () => import('./forwarder').then((m) => m.run()) },
   { name: 'pipeline', run: () => import('./pipeline').then((m) => m.run()) },
   { name: 'latency', run: () => import('./latency').then((m) => m.run()) },
+  { name: 'consumer', run: () => import('./consumer').then((m) => m.run()) },
   { name: 'profile', run: () => import('./profile').then((m) => m.run()) },
   { name: 'interop', run: () => import('./interop').then((m) => m.run()) },
   // Each benchmark module registers here: { name: 'ingest', run: () => import('./ingest').then((m) => m.run()) },
