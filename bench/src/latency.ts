@@ -8,7 +8,7 @@
  * and sends it at most one tick (10 ms) plus one send later, so the figures include the producer's
  * batching. "Alert on topic" is the alert record's broker timestamp (set by correlation's producer);
  * the alert's last_event_at is the triggering event's timestamp. Routes: one webhook receiver,
- * group_wait 0, the router's default 250 ms poll.
+ * group_wait 0 (the router ticks as soon as it has recorded new alerts; its poll is 250 ms).
  *
  * Each rate first runs WARMUP seconds (default 10) on freshly started services, then SECONDS
  * measured ones, in one generator run: the table reports the alerts triggered in the measured part

@@ -92,7 +92,10 @@ export class AlertRouterService {
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.ROUTER_GROUP_ID, 'vigil-alert-router'),
       topics: [this.topics.alerts],
-      handler: (messages) => this.intake.handle(messages),
+      handler: async (messages) => {
+        await this.intake.handle(messages);
+        this.scheduler.wake(); // recorded: a group due now is flushed now, not at the next poll
+      },
       logger,
       metrics,
       partitionsConsumedConcurrently: env.ROUTER_PARTITIONS_CONCURRENTLY,

@@ -17,6 +17,8 @@ export interface SchedulerOptions {
 }
 
 const MAX_FLUSH_ROUNDS = 5;
+/** Least time between the starts of two ticks that wake() brought forward. */
+export const WAKE_MIN_GAP_MS = 20;
 
 /**
  * Fires group timers and deliveries from Redis state. Every instance polls; the atomic claim
@@ -30,6 +32,9 @@ export class Scheduler {
   private ticking: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private routeIndex: { version: string; byId: Map<string, Route> } | null = null;
+  private loop: (() => void) | null = null;
+  private woken = false;
+  private lastStart = 0;
 
   constructor(
     private readonly store: RouterStore,
@@ -44,17 +49,41 @@ export class Scheduler {
   start(): void {
     this.running = true;
     const loop = () => {
+      this.timer = null;
       if (!this.running) return;
+      this.woken = false;
+      this.lastStart = Date.now();
       this.ticking = this.tick()
         .catch((err: unknown) =>
           this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'scheduler tick failed; retrying next tick'),
         )
         .finally(() => {
           this.ticking = null;
-          if (this.running) this.timer = setTimeout(loop, this.opts.pollMs);
+          if (this.running) this.timer = setTimeout(loop, this.woken ? this.wakeDelay() : this.opts.pollMs);
         });
     };
+    this.loop = loop;
     loop();
+  }
+
+  /**
+   * Brings the next tick forward: called once new alerts are recorded, so a group whose
+   * group_wait is 0 (or already over) is flushed now rather than at the next poll. A tick in
+   * progress is followed by another; ticks brought forward start WAKE_MIN_GAP_MS apart at least,
+   * so a burst of alerts costs a tick every 20 ms, not one per batch.
+   */
+  wake(): void {
+    if (!this.running || !this.loop) return;
+    if (this.ticking) {
+      this.woken = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(this.loop, this.wakeDelay());
+  }
+
+  private wakeDelay(): number {
+    return Math.max(0, this.lastStart + WAKE_MIN_GAP_MS - Date.now());
   }
 
   /** Stops polling and waits for the tick and deliveries in progress (their jobs stay leased otherwise). */
