@@ -9,11 +9,11 @@
  * group.coordinator.append.linger.ms (10 ms by default) and answers one request per connection at
  * a time, so a consumer that waits for a commit per batch fetches tens of ms apart.
  */
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { BatchConsumer } from '@vigil/kafka';
 import { silentLogger } from '@vigil/runtime';
-import { freshTopics, testBrokers, uniqueName } from '@vigil/testing';
-import { fmt, table } from './lib';
+import { freshTopics, uniqueName } from '@vigil/testing';
+import { fmt, kafka, pct, table } from './lib';
 
 const SECONDS = Number(process.env.BENCH_CONSUMER_SECONDS ?? 10);
 const PARTITIONS = 6;
@@ -23,12 +23,8 @@ interface Consumer {
   stop(): Promise<void>;
 }
 
-function client(): Kafka {
-  return new Kafka({ clientId: uniqueName('bench-consumer'), brokers: testBrokers(), logLevel: logLevel.NOTHING });
-}
-
 function plainKafkajs(topic: string): Consumer {
-  const c = client().consumer({ groupId: uniqueName('bench-plain'), maxWaitTimeInMs: 100 });
+  const c = kafka().consumer({ groupId: uniqueName('bench-plain'), maxWaitTimeInMs: 100 });
   return {
     async start(onMessage) {
       await c.connect();
@@ -48,7 +44,7 @@ function batchConsumer(topic: string, pipelineDepth: number): Consumer {
   let c: BatchConsumer | null = null;
   return {
     async start(onMessage) {
-      c = new BatchConsumer(client(), {
+      c = new BatchConsumer(kafka(), {
         groupId: uniqueName('bench-batch'),
         topics: [topic],
         logger: silentLogger(),
@@ -84,10 +80,8 @@ async function measure(make: (topic: string) => Consumer, producer: Producer): P
   return latencies.sort((a, b) => a - b);
 }
 
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
-
 export async function run(): Promise<void> {
-  const producer = client().producer();
+  const producer = kafka().producer();
   await producer.connect();
   try {
     const rows: Array<Record<string, string>> = [];

@@ -25,7 +25,7 @@ import { startPipeline, type ServiceName } from '@vigil/tools/dist/demo/pipeline
 import { StandinsEnvSchema, startStandins } from '@vigil/tools/dist/standins';
 import { LoadProcess } from '@vigil/tools/dist/faults/load-process';
 import { Schedule } from '@vigil/tools/dist/faults/load';
-import { ROOT, fmt, kafka, table } from './lib';
+import { ROOT, fmt, kafka, pct, table } from './lib';
 import { CpuMeter, infraPids, machineLoad } from './procstat';
 
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,5000,10000').split(',').map(Number);
@@ -45,11 +45,6 @@ receivers:
       url: \${ROUTER_WEBHOOK_URL}
       secret: \${ROUTER_WEBHOOK_SECRET}
 `;
-
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const ms = (n: number) => (Number.isFinite(n) ? `${fmt(n)}` : 'n/a');
 

@@ -4,6 +4,11 @@ import { committedTotal, testBrokers, uniqueName } from '@vigil/testing';
 
 export const ROOT = `${__dirname}/../..`;
 
+/** The p-th percentile of ascending values, nearest rank (NaN when there are none). */
+export function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
 export function kafka(): Kafka {
   return new Kafka({ clientId: uniqueName('bench'), brokers: testBrokers(), logLevel: logLevel.NOTHING });
 }

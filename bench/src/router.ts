@@ -15,6 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@vigil/contracts';
 import { startWebhookReceiverStandin, type WebhookReceiverStandin } from '@vigil/standins';
 import { committedTotal, freshTopics, sleep, testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
+import { pct } from './lib';
 
 const BURST = 5_000;
 const PER_GROUP = 50;
@@ -38,10 +39,6 @@ function alertJson(dedup: string, ip: string): string {
     tags: ['bench'],
     created_at: now,
   });
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startFirewallStandin, type FirewallStandin } from '@vigil/standins';
 import { freshTopics, produceRaw, sleep, testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
+import { pct } from './lib';
 
 const TOKEN = 'bench-firewall-token';
 const LATENCY_SAMPLES = 100;
@@ -51,10 +52,6 @@ function freePort(): Promise<number> {
       s.close(() => res(port));
     });
   });
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
