@@ -8,6 +8,11 @@ export interface PartitionOffset {
   offset: string;
 }
 
+/** One partition's key in maps of partitions. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
 const RETRY_MS = 1_000;
 const MAX_FAILURES = 5;
 /** Default least time between the starts of two commits (see OffsetCommitter). */
@@ -45,7 +50,7 @@ export class OffsetCommitter {
 
   /** Records that everything below `offset` on the partition is durable, and commits soon. */
   mark(topic: string, partition: number, offset: string): void {
-    this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset });
+    this.pending.set(partitionKey(topic, partition), { topic, partition, offset });
     if (!this.running) this.running = this.loop();
   }
 
@@ -83,7 +88,7 @@ export class OffsetCommitter {
             continue; // what was marked meanwhile is tried afresh
           }
           for (const o of offsets) {
-            const key = `${o.topic}\u0000${o.partition}`;
+            const key = partitionKey(o.topic, o.partition);
             if (!this.pending.has(key)) this.pending.set(key, o); // a newer mark supersedes it
           }
           await new Promise((r) => setTimeout(r, RETRY_MS).unref());

@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '@vigil/runtime';
-import { OffsetCommitter } from './committer';
+import { OffsetCommitter, partitionKey } from './committer';
 import { errorMessage } from './errors';
 
 /** A message as a handler sees it: raw bytes plus where it came from. */
@@ -277,7 +277,7 @@ export class BatchConsumer {
     const active = () => !this.stopping;
     const handled = this.handle(messages, { topic, partition, heartbeat, isActive: active, lag }, active);
     resolveOffset(last); // kafkajs fetches on; nothing is committed before the output is durable
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     const previous = this.lanes.get(key) ?? Promise.resolve(true);
     const step = Promise.all([previous, handled]).then(([before, done]) => {
       if (!before || !done) return false; // a gap below: committing past it could lose it
