@@ -1,4 +1,33 @@
 /**
+ * Writes a MessagePack head for `n` (a length, or an unsigned integer's value): in the "fix" form
+ * (`fixTag | n`) below `fixLimit`, else the 8-bit form where the type has one (tag8, then n), else
+ * the 16- or 32-bit form. Returns the next offset.
+ */
+function writeHead(
+  buf: Buffer,
+  o: number,
+  n: number,
+  fixLimit: number,
+  fixTag: number,
+  tag8: number | null,
+  tag16: number,
+  tag32: number,
+): number {
+  if (n < fixLimit) buf[o++] = fixTag | n;
+  else if (tag8 !== null && n < 0x100) {
+    buf[o++] = tag8;
+    buf[o++] = n;
+  } else if (n < 0x10000) {
+    buf[o++] = tag16;
+    o = buf.writeUInt16BE(n, o);
+  } else {
+    buf[o++] = tag32;
+    o = buf.writeUInt32BE(n, o);
+  }
+  return o;
+}
+
+/**
  * A MessagePack encoder for one flat array of strings and numbers: the window script's arguments
  * travel as one such array (one Redis argument) and Lua's cmsgpack.unpack builds its table in C.
  * Sent as separate arguments, each string and number cost ioredis a RESP header and a conversion,
@@ -11,43 +40,14 @@ export function packFlatArray(items: ReadonlyArray<string | number>): Buffer {
   let size = 5;
   for (const v of items) size += typeof v === 'string' ? 5 + Buffer.byteLength(v) : 9;
   const buf = Buffer.allocUnsafe(size);
-  let o = 0;
-  const n = items.length;
-  if (n < 16) buf[o++] = 0x90 | n;
-  else if (n < 0x10000) {
-    buf[o++] = 0xdc;
-    o = buf.writeUInt16BE(n, o);
-  } else {
-    buf[o++] = 0xdd;
-    o = buf.writeUInt32BE(n, o);
-  }
+  let o = writeHead(buf, 0, items.length, 16, 0x90, null, 0xdc, 0xdd); // fixarray, array 16/32
   for (const v of items) {
     if (typeof v === 'string') {
       const len = Buffer.byteLength(v);
-      if (len < 32) buf[o++] = 0xa0 | len;
-      else if (len < 0x100) {
-        buf[o++] = 0xd9;
-        buf[o++] = len;
-      } else if (len < 0x10000) {
-        buf[o++] = 0xda;
-        o = buf.writeUInt16BE(len, o);
-      } else {
-        buf[o++] = 0xdb;
-        o = buf.writeUInt32BE(len, o);
-      }
+      o = writeHead(buf, o, len, 32, 0xa0, 0xd9, 0xda, 0xdb); // fixstr, str 8/16/32
       o += buf.write(v, o, len, 'utf8');
     } else if (Number.isInteger(v) && v >= 0 && v < 0x1_0000_0000) {
-      if (v < 0x80) buf[o++] = v;
-      else if (v < 0x100) {
-        buf[o++] = 0xcc;
-        buf[o++] = v;
-      } else if (v < 0x10000) {
-        buf[o++] = 0xcd;
-        o = buf.writeUInt16BE(v, o);
-      } else {
-        buf[o++] = 0xce;
-        o = buf.writeUInt32BE(v, o);
-      }
+      o = writeHead(buf, o, v, 0x80, 0x00, 0xcc, 0xcd, 0xce); // positive fixint, uint 8/16/32
     } else {
       buf[o++] = 0xcb;
       o = buf.writeDoubleBE(v, o);
