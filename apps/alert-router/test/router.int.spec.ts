@@ -102,7 +102,7 @@ describe('alert router against real Kafka and Redis and strict stand-ins', () =>
     const n = NotificationSchema.parse(hook.received[0]!.body);
     expect(n).toMatchObject({ alert_count: 1, firing_count: 50, severity: 'high', status: 'firing' });
     expect(pd.events[0]!.dedup_key).toBe(n.alerts[0]!.dedup_key);
-    expect(await committedTotal(world.groupId, world.topics.alerts)).toBe(50);
+    await waitFor('the group to commit every alert', async () => (await committedTotal(world.groupId, world.topics.alerts)) === 50);
     expect(await series(router.metrics.alerts)).toEqual({ 'outcome=routed': 50 });
     const notifications = await series(router.metrics.notifications);
     expect(notifications).toEqual({
