@@ -1,8 +1,6 @@
 import {
   AlertSchema,
-  EVENT_SCHEMA_VERSION,
-  SecurityEventSchema,
-  decodeVersioned,
+  decodeSecurityEvent,
   describeIssues,
   toIssues,
   type Alert,
@@ -71,7 +69,7 @@ type Parsed = { ok: true; event: SecurityEvent } | DecodeFailure;
 
 /** Validated-topic bytes in; a SecurityEvent v1 or the reason it cannot be one. */
 export function parseEvent(value: Buffer | null, limits: DecodeLimits): Parsed {
-  const r = decodeVersioned(value, SecurityEventSchema, EVENT_SCHEMA_VERSION, 'correlation', limits);
+  const r = decodeSecurityEvent(value, 'correlation', limits);
   return r.ok ? { ok: true, event: r.value } : r;
 }
 

@@ -151,6 +151,8 @@ export function describeIssues(issues: readonly Issue[], max = 5): string {
  * A versioned contract read from untrusted bytes: decodeJsonObject, then `schema_version` must be
  * the one this reader knows (anything else is `unsupported_schema_version`, never a guess), then
  * the schema. `reader` names who reads, for the reason ("this router reads alert version 1").
+ * `isCanonical`, when given, may answer yes for a value the schema would accept unchanged, which
+ * then skips the schema (see isCanonicalSecurityEvent); its no always falls through to the schema.
  * Never throws.
  */
 export function decodeVersioned<T>(
@@ -159,6 +161,7 @@ export function decodeVersioned<T>(
   version: number,
   reader: string,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  isCanonical?: (value: Record<string, unknown>) => boolean,
 ): { ok: true; value: T } | DecodeFailure {
   const decoded = decodeJsonObject(bytes, limits);
   if (!decoded.ok) return decoded;
@@ -167,6 +170,7 @@ export function decodeVersioned<T>(
     const reason = `schema_version ${JSON.stringify(found ?? null).slice(0, 40)} is not supported (${reader} reads version ${version})`;
     return fail('unsupported_schema_version', reason, 'schema_version');
   }
+  if (isCanonical?.(decoded.value)) return { ok: true, value: decoded.value as T };
   const parsed = schema.safeParse(decoded.value);
   if (!parsed.success) {
     const issues = toIssues(parsed.error);

@@ -13,10 +13,12 @@ const Tags = z.array(Tag).max(MAX_TAGS);
 const Details = z.record(z.string().max(256), z.unknown());
 
 /** Keyed integrity proof a producer attaches; ingest verifies it when keys are configured. */
+export const INTEGRITY_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+export const INTEGRITY_MAC = /^[0-9a-f]{64}$/;
 export const IntegrityInputSchema = z.strictObject({
   alg: z.literal('hmac-sha256'),
-  key_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -'),
-  mac: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+  key_id: z.string().regex(INTEGRITY_KEY_ID, 'must be 1-64 of A-Z a-z 0-9 . _ -'),
+  mac: z.string().regex(INTEGRITY_MAC, 'must be 64 lowercase hex digits'),
 });
 export type IntegrityInput = z.infer<typeof IntegrityInputSchema>;
 
@@ -80,6 +82,7 @@ export const SecurityEventInputSchema = z.strictObject({
 export type SecurityEventInput = z.infer<typeof SecurityEventInputSchema>;
 
 export const EVENT_FLAGS = ['future_timestamp'] as const;
+export const MAX_EVENT_FLAGS = 8;
 export const EventFlagSchema = z.enum(EVENT_FLAGS);
 export type EventFlag = z.infer<typeof EventFlagSchema>;
 
@@ -117,6 +120,6 @@ export const SecurityEventSchema = z.object({
   correlation_id: ShortText.optional(),
   integrity: IntegritySchema.optional(),
   legacy_hash: z.string().max(128).optional(),
-  flags: z.array(EventFlagSchema).max(8).optional(),
+  flags: z.array(EventFlagSchema).max(MAX_EVENT_FLAGS).optional(),
 });
 export type SecurityEvent = z.infer<typeof SecurityEventSchema>;

@@ -10,3 +10,4 @@ export * from './ids';
 export * from './response';
 export * from './notification';
 export * from './hash-chain';
+export * from './event-check';

@@ -1,4 +1,12 @@
-import { ALERT_SCHEMA_VERSION, MAX_ALERT_SAMPLES, SecurityEventSchema, uuidV5, type Alert, type SecurityEvent } from '@vigil/contracts';
+import {
+  ALERT_SCHEMA_VERSION,
+  MAX_ALERT_SAMPLES,
+  SecurityEventSchema,
+  isCanonicalSecurityEvent,
+  uuidV5,
+  type Alert,
+  type SecurityEvent,
+} from '@vigil/contracts';
 import type { CompiledRule } from './compile';
 import type { FireRecord } from './window';
 
@@ -20,12 +28,12 @@ export function samplesOf(fire: FireRecord): SecurityEvent[] {
     } catch {
       continue;
     }
-    const parsed = SecurityEventSchema.safeParse(raw);
-    if (!parsed.success) continue;
-    const ts = Date.parse(parsed.data.timestamp);
+    const event = isCanonicalSecurityEvent(raw) ? raw : SecurityEventSchema.safeParse(raw).data;
+    if (!event) continue;
+    const ts = Date.parse(event.timestamp);
     if (ts < fire.f || ts > fire.x) continue;
-    if (out.some((e) => e.event_id === parsed.data.event_id)) continue;
-    out.push(parsed.data);
+    if (out.some((e) => e.event_id === event.event_id)) continue;
+    out.push(event);
   }
   out.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   return out.slice(-MAX_ALERT_SAMPLES);

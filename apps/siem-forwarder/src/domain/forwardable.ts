@@ -1,8 +1,7 @@
 import {
   ALERT_SCHEMA_VERSION,
   AlertSchema,
-  EVENT_SCHEMA_VERSION,
-  SecurityEventSchema,
+  decodeSecurityEvent,
   decodeVersioned,
   type Alert,
   type DecodeFailure,
@@ -24,7 +23,7 @@ export type ReadResult = { ok: true; item: Forwardable } | DecodeFailure;
  */
 export function readForwardable(bytes: Buffer | null, kind: ForwardableKind, limits: DecodeLimits): ReadResult {
   if (kind === 'event') {
-    const r = decodeVersioned(bytes, SecurityEventSchema, EVENT_SCHEMA_VERSION, 'this forwarder (events)', limits);
+    const r = decodeSecurityEvent(bytes, 'this forwarder (events)', limits);
     if (!r.ok) return r;
     const event = r.value;
     return { ok: true, item: { kind: 'event', id: event.event_id, timeMs: Date.parse(event.timestamp), event } };
