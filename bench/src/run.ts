@@ -15,6 +15,7 @@ const BENCHES: Bench[] = [
   { name: 'consumer', run: () => import('./consumer').then((m) => m.run()) },
   { name: 'profile', run: () => import('./profile').then((m) => m.run()) },
   { name: 'interop', run: () => import('./interop').then((m) => m.run()) },
+  { name: 'idle', run: () => import('./idle').then((m) => m.run()) },
   // Each benchmark module registers here: { name: 'ingest', run: () => import('./ingest').then((m) => m.run()) },
 ];
 

@@ -91,6 +91,7 @@ export class AlertRouterService {
     );
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.ROUTER_GROUP_ID, 'vigil-alert-router'),
+      maxWaitTimeMs: env.KAFKA_FETCH_MAX_WAIT_MS,
       topics: [this.topics.alerts],
       handler: async (messages) => {
         await this.intake.handle(messages);

@@ -56,6 +56,7 @@ export class CorrelationPipeline implements OnApplicationBootstrap, OnApplicatio
     this.producer = new Producer(this.kafka, logger, sharedMetrics);
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.CORRELATION_GROUP_ID, 'vigil-correlation'),
+      maxWaitTimeMs: env.KAFKA_FETCH_MAX_WAIT_MS,
       topics: [this.topics.events],
       handler: (messages) => this.handle(messages),
       logger,

@@ -64,6 +64,7 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
     this.m = new IngestMetrics(metrics);
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(config.env.VIGIL_TOPIC_NAMESPACE, config.env.INGEST_GROUP_ID, 'vigil-ingest'),
+      maxWaitTimeMs: config.env.KAFKA_FETCH_MAX_WAIT_MS,
       topics: [this.topics.eventsRaw],
       handler: (messages) => this.handle(messages),
       logger,

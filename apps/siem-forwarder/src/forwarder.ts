@@ -79,6 +79,7 @@ export class Forwarder {
       const lane: Lane = { sink, groupId, client, runner, consumer: undefined as unknown as BatchConsumer };
       lane.consumer = new BatchConsumer(this.kafka, {
         groupId,
+        maxWaitTimeMs: env.KAFKA_FETCH_MAX_WAIT_MS,
         topics: input,
         handler: (messages, ctx) => this.handle(lane, messages, ctx),
         logger: logger.child({ sink }),

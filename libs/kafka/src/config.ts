@@ -4,6 +4,14 @@ import { ConfigError, envBool, envInt, readSecret } from '@vigil/runtime';
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
 
+/**
+ * How long the broker may hold a fetch when there is nothing new. A fetch returns as soon as any
+ * record arrives, so this costs no latency under traffic; idle, it sets how often every consumer
+ * asks (and the broker answers) for nothing, and how long a stop or a rebalance may wait for the
+ * fetch in flight. Kafka's own consumer defaults to 500 ms.
+ */
+export const DEFAULT_FETCH_MAX_WAIT_MS = 500;
+
 /** The Kafka part of every service's environment. */
 export const kafkaEnvShape = {
   KAFKA_BROKERS: z
@@ -36,6 +44,7 @@ export const kafkaEnvShape = {
   KAFKA_TOPIC_REPLICATION: envInt(1, 1, 10),
   /** Let the service create its topics at start (the admin step); off when an operator owns them. */
   KAFKA_CREATE_TOPICS: envBool(true),
+  KAFKA_FETCH_MAX_WAIT_MS: envInt(DEFAULT_FETCH_MAX_WAIT_MS, 10, 10_000),
 };
 
 export const KafkaEnvSchema = z.object(kafkaEnvShape);

@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '@vigil/runtime';
+import { DEFAULT_FETCH_MAX_WAIT_MS } from './config';
 import { OffsetCommitter, partitionKey } from './committer';
 import { errorMessage } from './errors';
 
@@ -47,7 +48,8 @@ export interface BatchConsumerOptions {
   fromBeginning?: boolean;
   sessionTimeoutMs?: number; // default 30 s
   maxBytesPerPartition?: number; // default 1 MiB
-  maxWaitTimeMs?: number; // default 100 ms: latency over fetch efficiency when traffic is low
+  /** The broker's longest hold of an empty fetch; default DEFAULT_FETCH_MAX_WAIT_MS (config.ts). */
+  maxWaitTimeMs?: number;
   partitionsConsumedConcurrently?: number; // default 2 (one per core here)
   retryInitialMs?: number; // default 200 ms
   retryMaxMs?: number; // default 10 s
@@ -121,7 +123,7 @@ export class BatchConsumer {
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: HEARTBEAT_EVERY_MS,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 1024 * 1024,
-      maxWaitTimeInMs: opts.maxWaitTimeMs ?? 100,
+      maxWaitTimeInMs: opts.maxWaitTimeMs ?? DEFAULT_FETCH_MAX_WAIT_MS,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
     });
