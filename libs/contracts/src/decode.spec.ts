@@ -9,6 +9,15 @@ describe('decodeJsonObject', () => {
     expect(decodeJsonObject(b('{"a":1,"b":{"c":[1,2]}}'), limits)).toEqual({ ok: true, value: { a: 1, b: { c: [1, 2] } } });
   });
 
+  it('accepts nesting of exactly the limit, and brackets inside strings beyond it', () => {
+    expect(decodeJsonObject(b('{"a":{"b":{"c":{"d":{"e":1}}}}}'), limits).ok).toBe(true);
+    expect(decodeJsonObject(b('{"a":[[[["x"]]]]}'), limits).ok).toBe(true);
+    expect(decodeJsonObject(b('{"a":"{{{{{{[[[[[[","b":{"c":1}}'), limits)).toEqual({
+      ok: true,
+      value: { a: '{{{{{{[[[[[[', b: { c: 1 } },
+    });
+  });
+
   const rejects: Array<[string, Buffer | null, string]> = [
     ['an empty message', b(''), 'invalid_json'],
     ['a null message (tombstone)', null, 'invalid_json'],

@@ -54,8 +54,26 @@ export function decodeJsonObject(bytes: Buffer | null, limits: DecodeLimits = DE
     nul: escapes,
     keys: escapes || text.includes('__proto__') || text.includes('constructor') || text.includes('prototype'),
   };
+  // Nesting deeper than maxDepth needs more than maxDepth opening brackets in the text (brackets
+  // inside strings only add to the count), so with no escapes or key names to look for, a text
+  // with few brackets skips the walk.
+  if (!checks.nul && !checks.keys && openings(text, limits.maxDepth) <= limits.maxDepth)
+    return { ok: true, value: parsed as Record<string, unknown> };
   const problem = inspect(parsed, checks);
   return problem ?? { ok: true, value: parsed as Record<string, unknown> };
+}
+
+/** How many `{` and `[` the text holds, counting no further than one past `max`. */
+function openings(text: string, max: number): number {
+  let n = 0;
+  for (const bracket of ['{', '[']) {
+    let i = text.indexOf(bracket);
+    while (i !== -1 && n <= max) {
+      n++;
+      i = text.indexOf(bracket, i + 1);
+    }
+  }
+  return n;
 }
 
 interface Checks {
