@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { topicNames } from '@vigil/contracts';
 import { DEFAULT_FETCH_MAX_WAIT_MS } from '@vigil/kafka';
 import { parseEnv } from '@vigil/runtime';
-import { testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
-import { startPipeline, type ServiceName } from '@vigil/tools/dist/demo/pipeline';
+import { uniqueName } from '@vigil/testing';
+import { type ServiceName } from '@vigil/tools/dist/demo/pipeline';
 import { StandinsEnvSchema, startStandins } from '@vigil/tools/dist/standins';
-import { ROOT, fmt, kafka, pct, table } from './lib';
+import { benchPipeline, fmt, kafka, pct, table } from './lib';
 import { CpuMeter, infraPids, machineLoad } from './procstat';
 
 const SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
@@ -33,16 +33,7 @@ async function idleAt(waitMs: number): Promise<IdleResult> {
   const standins = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: '29900' }));
   const ns = uniqueName('bench-idle');
   const env = { KAFKA_FETCH_MAX_WAIT_MS: String(waitMs) };
-  const pipeline = await startPipeline({
-    root: ROOT,
-    brokers: testBrokers().join(','),
-    redisUrl: testRedisUrl(),
-    namespace: ns,
-    standinsEnv: standins.env,
-    portOffset: 21_900,
-    overrides: Object.fromEntries(SERVICES.map((s) => [s, env])),
-    onLog: () => undefined,
-  });
+  const pipeline = await benchPipeline(ns, standins.env, 21_900, Object.fromEntries(SERVICES.map((s) => [s, env])));
   const topics = topicNames(ns);
   const producer = kafka().producer();
   const consumer = kafka().consumer({ groupId: uniqueName('bench-idle-probe'), maxWaitTimeInMs: 20 });

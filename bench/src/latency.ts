@@ -20,12 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertSchema, uuidV5 } from '@vigil/contracts';
 import { parseEnv } from '@vigil/runtime';
-import { testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
-import { startPipeline, type ServiceName } from '@vigil/tools/dist/demo/pipeline';
+import { testBrokers, uniqueName } from '@vigil/testing';
+import { type ServiceName } from '@vigil/tools/dist/demo/pipeline';
 import { StandinsEnvSchema, startStandins } from '@vigil/tools/dist/standins';
 import { LoadProcess } from '@vigil/tools/dist/faults/load-process';
 import { Schedule } from '@vigil/tools/dist/faults/load';
-import { ROOT, fmt, kafka, pct, table } from './lib';
+import { benchPipeline, fmt, kafka, pct, table } from './lib';
 import { CpuMeter, infraPids, machineLoad } from './procstat';
 
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,5000,10000').split(',').map(Number);
@@ -67,16 +67,7 @@ async function atRate(rate: number): Promise<RateResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-latency-'));
   writeFileSync(join(dir, 'routes.yaml'), ROUTES);
   const ns = uniqueName('bench-lat');
-  const pipeline = await startPipeline({
-    root: ROOT,
-    brokers: testBrokers().join(','),
-    redisUrl: testRedisUrl(),
-    namespace: ns,
-    standinsEnv: standins.env,
-    portOffset: 21_800,
-    overrides: { 'alert-router': { ROUTER_ROUTES_FILE: join(dir, 'routes.yaml') } },
-    onLog: () => undefined,
-  });
+  const pipeline = await benchPipeline(ns, standins.env, 21_800, { 'alert-router': { ROUTER_ROUTES_FILE: join(dir, 'routes.yaml') } });
   const consumer = kafka().consumer({ groupId: uniqueName('bench-alerts'), maxWaitTimeInMs: 20 });
   const onTopic = new Map<string, { at: number; trigger: number }>();
   try {

@@ -1,12 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { committedTotal, testBrokers, uniqueName } from '@vigil/testing';
+import { committedTotal, testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
+import { startPipeline } from '@vigil/tools/dist/demo/pipeline';
 
 export const ROOT = `${__dirname}/../..`;
 
 /** The p-th percentile of ascending values, nearest rank (NaN when there are none). */
 export function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+type PipelineOptions = Parameters<typeof startPipeline>[0];
+
+/** The five services as processes (the demo's launcher) on the local Kafka and Redis; logs discarded. */
+export function benchPipeline(
+  namespace: string,
+  standinsEnv: PipelineOptions['standinsEnv'],
+  portOffset: number,
+  overrides?: PipelineOptions['overrides'],
+): ReturnType<typeof startPipeline> {
+  return startPipeline({
+    root: ROOT,
+    brokers: testBrokers().join(','),
+    redisUrl: testRedisUrl(),
+    namespace,
+    standinsEnv,
+    portOffset,
+    ...(overrides ? { overrides } : {}),
+    onLog: () => undefined,
+  });
 }
 
 export function kafka(): Kafka {

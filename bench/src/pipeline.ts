@@ -13,11 +13,10 @@
 import { topicNames, uuidV5, type TopicNames } from '@vigil/contracts';
 import { createKafka, ensureTopics } from '@vigil/kafka';
 import { createLogger, parseEnv } from '@vigil/runtime';
-import { testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
-import { startPipeline } from '@vigil/tools/dist/demo/pipeline';
+import { testBrokers, uniqueName } from '@vigil/testing';
 import { StandinsEnvSchema, startStandins, type RunningStandins } from '@vigil/tools/dist/standins';
 import { Schedule } from '@vigil/tools/dist/faults/load';
-import { ROOT, fmt, kafka, measureDrain, produceMany, startNode, stop, table } from './lib';
+import { ROOT, benchPipeline, fmt, kafka, measureDrain, produceMany, startNode, stop, table } from './lib';
 import { CpuMeter, committed, infraPids, machineLoad } from './procstat';
 
 const N = Number(process.env.BENCH_PIPELINE_EVENTS ?? 100_000);
@@ -187,15 +186,7 @@ export async function run(): Promise<void> {
     const ns = uniqueName('bench-pipe');
     const t = await createTopics(ns);
     await produceMany(t.eventsRaw, N, l.message);
-    const pipeline = await startPipeline({
-      root: ROOT,
-      brokers: testBrokers().join(','),
-      redisUrl: testRedisUrl(),
-      namespace: ns,
-      standinsEnv: standins2.env,
-      portOffset: 21_700,
-      onLog: () => undefined,
-    });
+    const pipeline = await benchPipeline(ns, standins2.env, 21_700);
     const pids = () => ({
       ...Object.fromEntries(
         (['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'] as const).map((s) => [s, pipeline.services.pid(s)]),

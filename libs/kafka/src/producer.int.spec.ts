@@ -26,6 +26,22 @@ function countingKafka(): { kafka: Kafka; produceRequests: () => number } {
   return { kafka, produceRequests: () => n };
 }
 
+/** A topic whose broker refuses any record batch over 2 KiB: a partition that fails on demand. */
+async function smallRecordsTopic(namespace: string): Promise<string> {
+  const topic = `${namespace}.small-records`;
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '2048' }] }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
 describe('Producer', () => {
   it('sends that arrive while a request is in flight go together in the next one, in arrival order', async () => {
     const { topics } = await freshTopics(1, ['events']);
@@ -48,17 +64,7 @@ describe('Producer', () => {
 
   it('a message the broker refuses fails its own send only; the sends merged with it succeed', async () => {
     const { namespace, topics } = await freshTopics(1, ['events']);
-    const small = `${namespace}.small-records`;
-    const admin = testKafka().admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: small, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '2048' }] }],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    const small = await smallRecordsTopic(namespace);
     const { kafka, produceRequests } = countingKafka();
     const producer = new Producer(kafka, logger);
     await producer.connect();
@@ -85,17 +91,7 @@ describe('Producer', () => {
 
   it('a send that failed on one partition does not wedge the others (a new producer id after a failure)', async () => {
     const { namespace, topics } = await freshTopics(1, ['events']);
-    const small = `${namespace}.small-records`;
-    const admin = testKafka().admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: small, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '2048' }] }],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    const small = await smallRecordsTopic(namespace);
     const producer = new Producer(countingKafka().kafka, logger);
     await producer.connect();
     try {
