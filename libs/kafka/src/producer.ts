@@ -1,6 +1,7 @@
 import type { Kafka, Producer as KafkaProducer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '@vigil/runtime';
+import { errorMessage } from './errors';
 import { FastDefaultPartitioner } from './partitioner';
 
 export interface OutMessage {
@@ -139,7 +140,7 @@ export class Producer {
         for (const p of group) p.resolve();
         return;
       } catch (err) {
-        this.logger.debug({ sends: group.length, err: (err as Error).message }, 'merged produce failed; each send alone');
+        this.logger.debug({ sends: group.length, err: errorMessage(err) }, 'merged produce failed; each send alone');
       }
     }
     for (const p of group) {
