@@ -73,9 +73,9 @@ export function parseEvent(value: Buffer | null, limits: DecodeLimits): Parsed {
   return r.ok ? { ok: true, event: r.value } : r;
 }
 
-function sampleOf(event: SecurityEvent, value: Buffer): string {
-  if (value.length <= MAX_SAMPLE_BYTES) return value.toString('utf8');
-  return JSON.stringify({ ...event, details: { vigil_truncated: true } });
+function sampleOf(event: SecurityEvent, value: Buffer): Buffer {
+  if (value.length <= MAX_SAMPLE_BYTES) return value;
+  return Buffer.from(JSON.stringify({ ...event, details: { vigil_truncated: true } }), 'utf8');
 }
 
 /**

@@ -35,7 +35,8 @@ describe('packFlatArray, read by Redis cmsgpack', () => {
   });
   afterAll(() => redis.disconnect());
 
-  const unpack = async (items: ReadonlyArray<string | number>) => (await redis.eval(DESCRIBE, 0, packFlatArray(items))) as string[];
+  const unpack = async (items: ReadonlyArray<string | number | Uint8Array>) =>
+    (await redis.eval(DESCRIBE, 0, packFlatArray(items))) as string[];
 
   it.each([
     [
@@ -59,5 +60,20 @@ describe('packFlatArray, read by Redis cmsgpack', () => {
     expect(out[0]).toBe(String(n));
     expect(out[n]).toBe(expected(items)[n]);
     expect(out).toEqual(expected(items));
+  });
+
+  it('bytes arrive as the same string, at every header size, from slices of a larger buffer too', async () => {
+    const texts = ['', 'x'.repeat(31), 'x'.repeat(32), 'é'.repeat(200), 'y'.repeat(65_536), '{"a":"\u00e9\t"}'];
+    // Slices at an offset inside one shared buffer, as consumed Kafka values are.
+    const shared = Buffer.from(`#${texts.join('#')}#`, 'utf8');
+    const slices: Uint8Array[] = [];
+    let at = 1;
+    for (const t of texts) {
+      const len = Buffer.byteLength(t);
+      slices.push(shared.subarray(at, at + len));
+      at += len + 1;
+    }
+    const items = ['before', ...slices, 7, new Uint8Array(Buffer.from('plain Uint8Array')), 'after'];
+    expect(await unpack(items)).toEqual(expected(['before', ...texts, 7, 'plain Uint8Array', 'after']));
   });
 });

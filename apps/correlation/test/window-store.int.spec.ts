@@ -227,7 +227,9 @@ describe('the Redis window script against the pure evaluator', () => {
     let now = T0;
     for (const batch of batches) {
       now += 100;
-      const updates = batch.flatMap((e) => planEvent(rules, e, JSON.stringify(e), ips.indexOf(e.source.ip!) % 2, now, TIME).updates);
+      const updates = batch.flatMap(
+        (e) => planEvent(rules, e, Buffer.from(JSON.stringify(e)), ips.indexOf(e.source.ip!) % 2, now, TIME).updates,
+      );
       const calls = groupCalls(updates, TIME).map((c) => c.call);
       const expected = memory.apply(calls, now);
       const actual = await store.apply(calls, now);
@@ -376,7 +378,7 @@ describe('the Redis window script against the pure evaluator', () => {
       prefixes.push(prefix);
       const store = new RedisWindowStore(redis, prefix, DEFAULT_WINDOW_LIMITS, { inlineMembers });
       const batch = stream(7, 50).flat();
-      const updates = batch.flatMap((e) => planEvent(rules, e, JSON.stringify(e), 0, T0, TIME).updates);
+      const updates = batch.flatMap((e) => planEvent(rules, e, Buffer.from(JSON.stringify(e)), 0, T0, TIME).updates);
       const calls = groupCalls(updates, TIME).map((c) => c.call);
       await store.apply(calls, T0);
       // Two hours later in event time, one second later in processing time (inside the TTL refresh
@@ -386,7 +388,7 @@ describe('the Redis window script against the pure evaluator', () => {
         event_id: uuidV5(`later:${e.event_id}`),
         timestamp: new Date(Date.parse(e.timestamp) + 7200_000).toISOString(),
       }));
-      const laterUpdates = later.flatMap((e) => planEvent(rules, e, JSON.stringify(e), 0, T0 + 1000, TIME).updates);
+      const laterUpdates = later.flatMap((e) => planEvent(rules, e, Buffer.from(JSON.stringify(e)), 0, T0 + 1000, TIME).updates);
       await store.apply(
         groupCalls(laterUpdates, TIME).map((c) => c.call),
         T0 + 1000,

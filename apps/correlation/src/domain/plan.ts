@@ -98,7 +98,7 @@ export function dedupKeyOf(rule: CompiledRule, group: Readonly<Record<string, st
 export function planEvent(
   ruleSet: RuleSet,
   event: SecurityEvent,
-  sample: string,
+  sample: Uint8Array,
   partition: number,
   nowMs: number,
   time: TimeSettings,

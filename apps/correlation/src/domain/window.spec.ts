@@ -23,7 +23,7 @@ function run(
   for (const batch of batches) {
     const updates: PlannedUpdate[] = [];
     for (const e of batch) {
-      const plan = planEvent(rules, e, JSON.stringify(e), opts.partitionOf?.(e) ?? 0, T0, time);
+      const plan = planEvent(rules, e, Buffer.from(JSON.stringify(e)), opts.partitionOf?.(e) ?? 0, T0, time);
       if (plan.future) future++;
       updates.push(...plan.updates);
     }

@@ -76,8 +76,11 @@ export interface WindowEvent {
   /** Source partition (lateness is judged per partition). */
   readonly partition: number;
   readonly member: string;
-  /** The event as JSON, kept as an alert sample. */
-  readonly sample: string;
+  /**
+   * The event as JSON (UTF-8), kept as an alert sample. Bytes, not a string: the Redis store
+   * copies them into its script call as they are, so the consumed value is never decoded twice.
+   */
+  readonly sample: Uint8Array;
 }
 
 /** A firing as stored with the window (short names: it lives in Redis as JSON). */
@@ -253,6 +256,8 @@ function upperBound(a: readonly Entry[], s: number): number {
   return lo;
 }
 
+const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+
 interface GroupState {
   entries: Entry[];
   members: Set<string>;
@@ -262,6 +267,7 @@ interface GroupState {
   fires: Map<string, FireRecord>;
   fireOrder: string[];
   published: Set<string>;
+  /** Decoded on arrival: a Uint8Array here could be a slice pinning a whole consumed batch. */
   samples: string[];
   expiresAt: number;
   refreshedAt: number | null;
@@ -360,7 +366,7 @@ export class MemoryWindowStore {
       const prevWm = g.wm;
       if (g.wm === null || ev.ts > g.wm) g.wm = ev.ts;
       if (pwm === undefined || ev.ts > pwm) g.partitionWm.set(ev.partition, ev.ts);
-      g.samples.unshift(ev.sample);
+      g.samples.unshift(utf8(ev.sample));
       if (g.samples.length > lim.samples) g.samples.length = lim.samples;
       accepted++;
       const fire = evaluate(p, g.entries, ev.ts, prevWm, g.sup, lim, ev.member);

@@ -152,8 +152,9 @@ export class RedisWindowStore implements WindowStore {
     const keys: string[] = [];
     const rules = new Map<string, number>();
     const ruleArgs: Array<string | number> = [];
-    const samples = new Map<string, number>();
-    const sampleArgs: string[] = [];
+    // Keyed by the bytes object itself: an event's windows all share its one sample.
+    const samples = new Map<Uint8Array, number>();
+    const sampleArgs: Uint8Array[] = [];
     const windowArgs: Array<string | number> = [];
     for (const c of chunk) {
       const base = `${this.prefix}corr:{${c.key}}`;

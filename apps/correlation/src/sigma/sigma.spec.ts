@@ -49,7 +49,7 @@ function fire(rule: Rule, events: SecurityEvent[]): Array<{ rule: string; n: num
   const store = new MemoryWindowStore();
   const out: Array<{ rule: string; n: number; group: Record<string, string> }> = [];
   for (const e of events) {
-    const plan = planEvent(compiled.ruleSet, e, JSON.stringify(e), 0, T0, TIME);
+    const plan = planEvent(compiled.ruleSet, e, Buffer.from(JSON.stringify(e)), 0, T0, TIME);
     const calls = groupCalls(plan.updates, TIME);
     store
       .apply(
