@@ -92,6 +92,7 @@ export class AlertRouterService {
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.ROUTER_GROUP_ID, 'vigil-alert-router'),
       maxWaitTimeMs: env.KAFKA_FETCH_MAX_WAIT_MS,
+      minFetchIntervalMs: env.KAFKA_FETCH_MIN_INTERVAL_MS,
       topics: [this.topics.alerts],
       handler: async (messages) => {
         await this.intake.handle(messages);

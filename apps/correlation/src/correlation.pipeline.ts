@@ -57,6 +57,7 @@ export class CorrelationPipeline implements OnApplicationBootstrap, OnApplicatio
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.CORRELATION_GROUP_ID, 'vigil-correlation'),
       maxWaitTimeMs: env.KAFKA_FETCH_MAX_WAIT_MS,
+      minFetchIntervalMs: env.KAFKA_FETCH_MIN_INTERVAL_MS,
       topics: [this.topics.events],
       handler: (messages) => this.handle(messages),
       logger,

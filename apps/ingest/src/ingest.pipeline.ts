@@ -65,6 +65,7 @@ export class IngestPipeline implements OnApplicationBootstrap, OnApplicationShut
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(config.env.VIGIL_TOPIC_NAMESPACE, config.env.INGEST_GROUP_ID, 'vigil-ingest'),
       maxWaitTimeMs: config.env.KAFKA_FETCH_MAX_WAIT_MS,
+      minFetchIntervalMs: config.env.KAFKA_FETCH_MIN_INTERVAL_MS,
       topics: [this.topics.eventsRaw],
       handler: (messages) => this.handle(messages),
       logger,

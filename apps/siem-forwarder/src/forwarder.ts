@@ -80,6 +80,7 @@ export class Forwarder {
       lane.consumer = new BatchConsumer(this.kafka, {
         groupId,
         maxWaitTimeMs: env.KAFKA_FETCH_MAX_WAIT_MS,
+        minFetchIntervalMs: env.KAFKA_FETCH_MIN_INTERVAL_MS,
         topics: input,
         handler: (messages, ctx) => this.handle(lane, messages, ctx),
         logger: logger.child({ sink }),

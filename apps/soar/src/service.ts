@@ -71,6 +71,7 @@ export class SoarService implements OnApplicationBootstrap, OnApplicationShutdow
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.SOAR_GROUP_ID, 'vigil-soar'),
       maxWaitTimeMs: env.KAFKA_FETCH_MAX_WAIT_MS,
+      minFetchIntervalMs: env.KAFKA_FETCH_MIN_INTERVAL_MS,
       topics: [this.topics.alerts],
       handler: (messages) => intake.handle(messages),
       logger,

@@ -12,6 +12,12 @@ const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
  */
 export const DEFAULT_FETCH_MAX_WAIT_MS = 500;
 
+/**
+ * While a consumer is caught up, the shortest time between the starts of two of its fetches
+ * (BatchConsumerOptions.minFetchIntervalMs): under a steady trickle, fewer and fuller batches.
+ */
+export const DEFAULT_FETCH_MIN_INTERVAL_MS = 0;
+
 /** The Kafka part of every service's environment. */
 export const kafkaEnvShape = {
   KAFKA_BROKERS: z
@@ -45,6 +51,7 @@ export const kafkaEnvShape = {
   /** Let the service create its topics at start (the admin step); off when an operator owns them. */
   KAFKA_CREATE_TOPICS: envBool(true),
   KAFKA_FETCH_MAX_WAIT_MS: envInt(DEFAULT_FETCH_MAX_WAIT_MS, 10, 10_000),
+  KAFKA_FETCH_MIN_INTERVAL_MS: envInt(DEFAULT_FETCH_MIN_INTERVAL_MS, 0, 1_000),
 };
 
 export const KafkaEnvSchema = z.object(kafkaEnvShape);

@@ -66,6 +66,23 @@ export interface BatchConsumerOptions {
   pipelineDepth?: number;
   /** How long stop() waits for pipelined batches to finish and commit (default 30 s). */
   drainTimeoutMs?: number;
+  /**
+   * While caught up, the shortest time from one fetch's start to the next (default 0: off). A fetch
+   * returns as soon as a record arrives, so under a steady trickle every consumer fetches, hands
+   * over, produces and commits a few records at a time, and that per-fetch work, not the records,
+   * is most of its CPU. Held back this long, the next fetch finds more waiting. A fetch that
+   * leaves records behind on any partition is never held; nor is the first record after a quiet
+   * spell (the fetch in flight returns with it at once). Adds at most this much to a record's wait.
+   */
+  minFetchIntervalMs?: number;
+}
+
+/** One fetch's pacing: when the next may start, and a way to cancel the wait. */
+interface FetchPace {
+  readonly startedAt: number;
+  backlog: boolean;
+  readonly wake: Promise<void>;
+  release(): void;
 }
 
 const HEARTBEAT_EVERY_MS = 3_000;
@@ -97,6 +114,10 @@ export class BatchConsumer {
   private crashed: string | null = null;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
+  /** The fetch in flight or last made (for minFetchIntervalMs). */
+  private pace: FetchPace | null = null;
+  /** Batches that held back the next fetch (minFetchIntervalMs; tests). */
+  heldFetches = 0;
   private restartDelayMs = RESTART_INITIAL_MS;
   /** Consumers this instance started again after kafkajs gave up on them (tests, logs). */
   restarts = 0;
@@ -127,7 +148,15 @@ export class BatchConsumer {
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
     });
-    const { GROUP_JOIN, CRASH, REBALANCING, STOP } = consumer.events;
+    const { GROUP_JOIN, CRASH, REBALANCING, STOP, FETCH_START } = consumer.events;
+    if ((opts.minFetchIntervalMs ?? 0) > 0) {
+      consumer.on(FETCH_START, () => {
+        this.pace?.release();
+        let release = () => {};
+        const wake = new Promise<void>((r) => (release = r));
+        this.pace = { startedAt: Date.now(), backlog: false, wake, release };
+      });
+    }
     consumer.on(GROUP_JOIN, (e) => {
       this.joined = true;
       this.crashed = null;
@@ -201,6 +230,7 @@ export class BatchConsumer {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.pace?.release();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     const timeout = (ms: number) => new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref());
@@ -270,6 +300,7 @@ export class BatchConsumer {
       resolveOffset(last);
       this.committer.mark(topic, partition, next);
       finished();
+      await this.holdNextFetch(lag);
       return;
     }
 
@@ -293,6 +324,29 @@ export class BatchConsumer {
       this.inflight.delete(step);
       if (this.lanes.get(key) === step) this.lanes.delete(key);
     });
+    await this.holdNextFetch(lag);
+  }
+
+  /**
+   * kafkajs fetches again once every batch of the last fetch has returned: a caught-up batch
+   * returns no sooner than minFetchIntervalMs after that fetch started, unless a batch of the same
+   * fetch left records behind (then none waits) or the consumer stops.
+   */
+  private async holdNextFetch(lag: number): Promise<void> {
+    const interval = this.opts.minFetchIntervalMs ?? 0;
+    const pace = this.pace;
+    if (interval <= 0 || pace === null) return;
+    if (lag > 0) {
+      pace.backlog = true;
+      pace.release();
+      return;
+    }
+    const wait = pace.startedAt + interval - Date.now();
+    if (wait <= 0 || pace.backlog || this.stopping) return;
+    this.heldFetches++;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pace.wake, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+    clearTimeout(timer);
   }
 
   /**
