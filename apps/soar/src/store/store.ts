@@ -112,6 +112,31 @@ redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return n`;
 
+/**
+ * The scripts as ioredis commands: each call sends EVALSHA (the script's hash, not its text), and
+ * EVAL only after a NOSCRIPT (a Redis that restarted or flushed its script cache).
+ */
+const SCRIPTS = {
+  soarClaimDue: [1, CLAIM_DUE],
+  soarFinish: [1, FINISH],
+  soarCreateRun: [3, CREATE_RUN],
+  soarSaveRun: [3, SAVE_RUN],
+  soarClaimAction: [1, CLAIM_ACTION],
+  soarScheduleUndo: [3, SCHEDULE_UNDO],
+  soarCompleteUndo: [2, COMPLETE_UNDO],
+  soarClearOutbox: [1, CLEAR_OUTBOX],
+  soarOffences: [1, OFFENCES],
+} as const;
+
+type Scripted = Record<keyof typeof SCRIPTS, (...keysAndArgs: Array<string | number>) => Promise<unknown>>;
+
+function defineScripts(redis: Redis): Scripted {
+  for (const [name, [numberOfKeys, lua]] of Object.entries(SCRIPTS)) {
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
+  }
+  return redis as unknown as Scripted;
+}
+
 export interface StoredRun {
   version: number;
   run: Run;
@@ -125,12 +150,14 @@ export const UNDO_MEMBER = 'u:';
 export class SoarStore {
   private readonly p: string;
   private readonly recentMax: number;
+  private readonly scripts: Scripted;
 
   constructor(
     readonly redis: Redis,
     private readonly opts: StoreOptions,
   ) {
     this.p = `${opts.prefix}soar:`;
+    this.scripts = defineScripts(redis);
     this.recentMax = opts.recentMax ?? 200;
   }
 
@@ -147,12 +174,12 @@ export class SoarStore {
 
   /** Atomically takes up to `limit` due items, leasing each until `leaseUntil`. */
   async claimDue(now: number, limit: number, leaseUntil: number): Promise<string[]> {
-    return (await this.redis.eval(CLAIM_DUE, 1, this.key('work'), now, limit, leaseUntil)) as string[];
+    return (await this.scripts.soarClaimDue(this.key('work'), now, limit, leaseUntil)) as string[];
   }
 
   /** Ends our lease on an item: drop it (`next` null) or schedule it again. False if someone else moved it. */
   async finish(member: string, leaseUntil: number, next: number | null): Promise<boolean> {
-    return (await this.redis.eval(FINISH, 1, this.key('work'), member, leaseUntil, next === null ? '' : next)) === 1;
+    return (await this.scripts.soarFinish(this.key('work'), member, leaseUntil, next === null ? '' : next)) === 1;
   }
 
   async dueAt(member: string): Promise<number | null> {
@@ -167,9 +194,7 @@ export class SoarStore {
    * `outbox` holds audit records saved with the state and published after it (transactional outbox).
    */
   async createRun(run: Run, outbox: readonly unknown[]): Promise<boolean> {
-    const created = await this.redis.eval(
-      CREATE_RUN,
-      3,
+    const created = await this.scripts.soarCreateRun(
       this.key('run', run.run_id),
       this.key('runs:recent'),
       this.key('work'),
@@ -191,15 +216,13 @@ export class SoarStore {
 
   /** Empties the outbox once its records are on the topic, if the run is still at `version`. */
   async clearOutbox(runId: string, version: number): Promise<boolean> {
-    return (await this.redis.eval(CLEAR_OUTBOX, 1, this.key('run', runId), version)) === 1;
+    return (await this.scripts.soarClearOutbox(this.key('run', runId), version)) === 1;
   }
 
   /** Saves the run and its outbox if nobody changed the run since `version` was read. */
   async saveRun(run: Run, version: number, outbox: readonly unknown[]): Promise<boolean> {
     const pendingUntil = run.status === 'awaiting_approval' && run.approval ? String(run.approval.expires_at) : '';
-    const r = await this.redis.eval(
-      SAVE_RUN,
-      3,
+    const r = await this.scripts.soarSaveRun(
       this.key('run', run.run_id),
       this.key('runs:recent'),
       this.key('approvals:pending'),
@@ -247,7 +270,7 @@ export class SoarStore {
     leaseMs: number,
   ): Promise<{ state: ClaimState; record?: ActionRecord }> {
     const rec: ActionRecord = { state: 'claimed', owner, claimer, lease_until: now + leaseMs, at: now };
-    const [state, cur] = (await this.redis.eval(CLAIM_ACTION, 1, key, JSON.stringify(rec), now, claimer, this.opts.idempotencyTtlMs)) as [
+    const [state, cur] = (await this.scripts.soarClaimAction(key, JSON.stringify(rec), now, claimer, this.opts.idempotencyTtlMs)) as [
       ClaimState,
       string,
     ];
@@ -262,9 +285,7 @@ export class SoarStore {
 
   /** Schedules the undo unless one for the same target is already due later. True when scheduled. */
   async scheduleUndo(task: UndoTask): Promise<boolean> {
-    const r = await this.redis.eval(
-      SCHEDULE_UNDO,
-      3,
+    const r = await this.scripts.soarScheduleUndo(
       this.key('undo', task.key),
       this.key('undos'),
       this.key('work'),
@@ -282,7 +303,7 @@ export class SoarStore {
   }
 
   async completeUndo(task: UndoTask): Promise<boolean> {
-    return (await this.redis.eval(COMPLETE_UNDO, 2, this.key('undo', task.key), this.key('undos'), task.due_at, task.key)) === 1;
+    return (await this.scripts.soarCompleteUndo(this.key('undo', task.key), this.key('undos'), task.due_at, task.key)) === 1;
   }
 
   /** A retry of a failed undo: same record, later due time. */
@@ -321,9 +342,7 @@ export class SoarStore {
 
   /** Records this alert as an offence by the target and returns how many other offences the window holds. */
   async priorOffences(action: string, target: string, alertId: string, now: number): Promise<number> {
-    return Number(
-      await this.redis.eval(OFFENCES, 1, this.key('offences', `${action}|${target}`), alertId, now, this.opts.offenderWindowMs),
-    );
+    return Number(await this.scripts.soarOffences(this.key('offences', `${action}|${target}`), alertId, now, this.opts.offenderWindowMs));
   }
 
   // --- console lists ----------------------------------------------------------------------------
