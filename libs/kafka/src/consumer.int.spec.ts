@@ -218,36 +218,47 @@ describe('BatchConsumer', () => {
       source: { offset: '41' },
     });
   });
+
   describe('minFetchIntervalMs', () => {
-    it('under a trickle, starts fetches no closer than the interval: fewer, fuller batches, nothing lost', async () => {
+    /** A started consumer on a fresh one-partition topic that records the size of each batch. */
+    async function counting(opts: { minFetchIntervalMs: number; maxBytesPerPartition?: number }, fill?: (topic: string) => Promise<void>) {
       const { topics } = await freshTopics(1, ['eventsRaw']);
+      const topic = topics.eventsRaw;
+      await fill?.(topic);
       const groupId = uniqueName('g');
       const batches: number[] = [];
       const consumer = new BatchConsumer(kafka(), {
         groupId,
-        topics: [topics.eventsRaw],
+        topics: [topic],
         logger,
-        minFetchIntervalMs: 200,
+        ...opts,
         handler: async (msgs) => {
           batches.push(msgs.length);
         },
       });
       await consumer.start();
+      const consumed = () => batches.reduce((a, b) => a + b, 0);
+      return { topic, groupId, batches, consumer, consumed };
+    }
+
+    it('under a trickle, starts fetches no closer than the interval: fewer, fuller batches, nothing lost', async () => {
+      const { topic, groupId, batches, consumer, consumed } = await counting({ minFetchIntervalMs: 200 });
       const producer = testKafka().producer({ allowAutoTopicCreation: false });
       await producer.connect();
       try {
         await waitFor('joined', () => consumer.isReady);
         const started = Date.now();
         for (let i = 0; i < 60; i++) {
-          await producer.send({ topic: topics.eventsRaw, acks: -1, messages: [{ value: `t${i}` }] });
+          await producer.send({ topic, acks: -1, messages: [{ value: `t${i}` }] });
           await sleep(10);
         }
-        await waitFor('all 60 consumed', () => batches.reduce((a, b) => a + b, 0) === 60);
+        await waitFor('all 60 consumed', () => consumed() === 60);
         const elapsed = Date.now() - started;
-        // Fetch starts at least 200 ms apart: at most one batch per started interval, plus the fetch already in flight when the first record came.
+        // Fetch starts at least 200 ms apart: at most one batch per started interval, plus the fetch
+        // already in flight when the first record came.
         expect(batches.length).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 2);
         expect(consumer.heldFetches).toBeGreaterThan(0);
-        await waitFor('committed', async () => (await committedTotal(groupId, topics.eventsRaw)) === 60);
+        await waitFor('committed', async () => (await committedTotal(groupId, topic)) === 60);
       } finally {
         await producer.disconnect();
         await consumer.stop();
@@ -255,26 +266,13 @@ describe('BatchConsumer', () => {
     });
 
     it('never holds a fetch that left records behind', async () => {
-      const { topics } = await freshTopics(1, ['eventsRaw']);
-      // 20 record batches of two: a fetch returns whole record batches, a few per 2 KiB.
-      for (let i = 0; i < 20; i++) {
-        await produceRaw(topics.eventsRaw, [`backlog-${i}a-${'x'.repeat(400)}`, `backlog-${i}b-${'x'.repeat(400)}`]);
-      }
-      const groupId = uniqueName('g');
-      const batches: number[] = [];
-      const consumer = new BatchConsumer(kafka(), {
-        groupId,
-        topics: [topics.eventsRaw],
-        logger,
-        maxBytesPerPartition: 2048, // a few records per fetch: the partition has more after each
-        minFetchIntervalMs: 1000,
-        handler: async (msgs) => {
-          batches.push(msgs.length);
-        },
+      // 20 record batches of two; a fetch returns whole record batches, a few per 2 KiB, so the
+      // partition has more after each.
+      const { batches, consumer, consumed } = await counting({ minFetchIntervalMs: 1000, maxBytesPerPartition: 2048 }, async (topic) => {
+        for (let i = 0; i < 20; i++) await produceRaw(topic, [`backlog-${i}a-${'x'.repeat(400)}`, `backlog-${i}b-${'x'.repeat(400)}`]);
       });
-      await consumer.start();
       try {
-        await waitFor('all 40 consumed', () => batches.reduce((a, b) => a + b, 0) === 40);
+        await waitFor('all 40 consumed', () => consumed() === 40);
         expect(batches.length).toBeGreaterThan(3);
         // Only the batch that caught up may hold the next fetch.
         expect(consumer.heldFetches).toBeLessThanOrEqual(1);
