@@ -17,6 +17,8 @@ export interface GeneratorConfig {
   maxSeconds: number;
   /** Milliseconds between sends (default 10). */
   tickMs?: number;
+  /** Report when each attack step was sent (GeneratorReport.attackSends); default off. */
+  reportAttackSends?: boolean;
 }
 
 export interface GeneratorReport {
@@ -28,6 +30,12 @@ export interface GeneratorReport {
   done?: boolean;
   /** Largest lag seen, ms. */
   maxLagMs?: number;
+  /**
+   * Final report only, with reportAttackSends: [message index, epoch ms] of each attack step, when
+   * the send that delivered it was handed to the producer (kafkajs stamps the record's CreateTime
+   * a moment later), for latency measured from the send rather than from the schedule.
+   */
+  attackSends?: Array<[number, number]>;
   seconds?: number;
   error?: string;
 }
@@ -75,6 +83,7 @@ async function main(): Promise<number> {
   let lagMs = 0;
   let maxLagMs = 0;
   let lastReport = 0;
+  const attackSends: Array<[number, number]> = [];
   while (acked < count && !stopping) {
     const now = Date.now();
     if (now > deadline) break;
@@ -86,8 +95,10 @@ async function main(): Promise<number> {
     const end = Math.min(due, acked + MAX_BATCH);
     const messages = [];
     for (let i = acked; i < end; i++) messages.push(schedule.message(i, new Date(t0 + (i * 1000) / rate).toISOString()));
+    let sentAt = Date.now();
     for (;;) {
       try {
+        sentAt = Date.now();
         await producer.send({ topic: cfg.topic, acks: -1, messages });
         break;
       } catch (err) {
@@ -98,6 +109,7 @@ async function main(): Promise<number> {
       }
     }
     if (Date.now() > deadline || stopping) break;
+    if (cfg.reportAttackSends) for (let i = acked; i < end; i++) if (schedule.isAttack(i)) attackSends.push([i, sentAt]);
     acked = end;
     lagMs = Date.now() - (t0 + ((end - 1) * 1000) / rate);
     maxLagMs = Math.max(maxLagMs, lagMs);
@@ -107,7 +119,15 @@ async function main(): Promise<number> {
     }
   }
   await producer.disconnect().catch(() => undefined);
-  emit({ acked, lagMs, failedSends, maxLagMs, done: true, seconds: (Date.now() - t0) / 1000 });
+  emit({
+    acked,
+    lagMs,
+    failedSends,
+    maxLagMs,
+    done: true,
+    seconds: (Date.now() - t0) / 1000,
+    ...(cfg.reportAttackSends ? { attackSends } : {}),
+  });
   return acked === count ? 0 : 1;
 }
 

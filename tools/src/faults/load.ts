@@ -97,6 +97,11 @@ export class Schedule {
     }
   }
 
+  /** Whether message i is a step of an attack (its alert is known in advance). */
+  isAttack(i: number): boolean {
+    return this.owner[i]! >= 0;
+  }
+
   isJunk(i: number): boolean {
     return this.plan.junkEvery > 0 && i % this.plan.junkEvery === this.plan.junkEvery - 1 && this.owner[i] === -1;
   }
