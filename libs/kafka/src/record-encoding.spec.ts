@@ -34,7 +34,18 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
 const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (d: unknown) => Promise<{
   records: Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | Buffer[]>; offset: string }>;
 }>;
-const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => unknown;
+const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => { readVarIntBytes(): Buffer; offset: number };
+interface DecodedRecord {
+  timestamp: string;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, unknown>;
+}
+type RecordDecoderFn = ((d: unknown, ctx: Record<string, unknown>) => DecodedRecord) & {
+  legacy: (d: unknown, ctx: Record<string, unknown>) => DecodedRecord;
+};
+const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as RecordDecoderFn;
 const Long = require('kafkajs/src/utils/long') as { fromInt(n: number): unknown };
 
 /** Either the bytes or the error message: the fast path must match the original in both. */
@@ -130,5 +141,87 @@ describe('kafkajs patch: CRC32C eight bytes at a time', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('kafkajs patch: record decoding', () => {
+  /** A record as comparable text: own keys in order (so "__proto__" and inherited names count), bytes as hex. */
+  const show = (r: DecodedRecord | { error: string }) =>
+    JSON.stringify(r, (_k, v: unknown) => {
+      if (Buffer.isBuffer(v)) return `hex:${v.toString('hex')}`;
+      if (typeof v === 'function') return `function:${v.name}`;
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const out: Array<[string, unknown]> = [];
+        for (const k of Object.keys(v)) if (k !== 'batchContext') out.push([k, (v as Record<string, unknown>)[k]]);
+        return out;
+      }
+      return v;
+    });
+  const decode = (f: RecordDecoderFn | RecordDecoderFn['legacy'], encoded: Buffer, ctx: Record<string, unknown>) => {
+    try {
+      return f(new Decoder(new Decoder(encoded).readVarIntBytes()), ctx);
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  };
+  const headerKey = fc.oneof(text, fc.constantFrom('__proto__', 'constructor', 'toString', 'vigil-schema', '0', '10'));
+  const decodable = fc.record({
+    offsetDelta: fc.integer({ min: 0, max: 1_000_000 }),
+    timestampDelta: fc.oneof(delta, fc.integer({ min: -(2 ** 52), max: 2 ** 52 })),
+    key: bytes,
+    value: bytes,
+    headers: fc.array(fc.tuple(headerKey, headerValue), { maxLength: 5 }),
+  });
+  const context = fc.record({
+    firstOffset: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 40n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })).map(String),
+    firstTimestamp: fc.oneof(
+      fc.constant('1764410400000'),
+      fc.constant('-1'),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+    ),
+    timestampType: fc.constantFrom(0, 1),
+    maxTimestamp: fc.constantFrom('1764410400999', '', undefined),
+    magicByte: fc.constant(2),
+    isControlBatch: fc.boolean(),
+  });
+
+  it('gives exactly the record the original decoder gives, for any record and batch', () => {
+    fc.assert(
+      fc.property(decodable, context, (r, ctx) => {
+        // Repeated header names: the wire allows them; the encoder takes them as an array per name.
+        const headers: Headers = {};
+        const wire: Array<[string, string | Buffer]> = [];
+        for (const [k, v] of r.headers) {
+          if (k === '__proto__') continue; // an encoder input cannot carry it as a plain key; added below
+          wire.push([k, v]);
+        }
+        for (const [k, v] of wire) {
+          const cur = Object.prototype.hasOwnProperty.call(headers, k) ? headers[k] : undefined;
+          headers[k] = cur === undefined ? v : ([] as Array<string | Buffer>).concat(cur, v);
+        }
+        if (r.headers.some(([k]) => k === '__proto__')) Object.defineProperty(headers, '__proto__', { value: 'x', enumerable: true });
+        const encoded = Record.legacy({ ...r, headers }).buffer;
+        expect(show(decode(RecordDecoder, encoded, ctx))).toBe(show(decode(RecordDecoder.legacy, encoded, ctx)));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('decodes a batch of the shape every consumer reads the same way, record for record', async () => {
+    const records = Array.from({ length: 200 }, (_, i) =>
+      Record({ key: `k${i}`, value: Buffer.from(`v${i}`), headers: { a: '1', b: ['2', '3'] }, offsetDelta: i, timestampDelta: i * 7 }),
+    );
+    const batch = await RecordBatch({
+      records,
+      firstOffset: Long.fromInt(123_456_789),
+      firstTimestamp: 1_764_410_400_000,
+      maxTimestamp: 1_764_410_401_393,
+      lastOffsetDelta: 199,
+    });
+    const decoded = await RecordBatchDecoder(new Decoder(batch.buffer));
+    decoded.records.forEach((r, i) => {
+      expect(r.offset).toBe(String(123_456_789 + i));
+      expect((r as unknown as DecodedRecord).timestamp).toBe(String(1_764_410_400_000 + i * 7));
+    });
   });
 });
