@@ -88,6 +88,8 @@ export class SentinelStandin {
   droppedCalls = 0;
   /** Tokens issued so far. */
   tokensIssued = 0;
+  /** Bytes of the ingestion calls' bodies as sent (compressed or not) and as read (decompressed). */
+  readonly bodyBytes = { sent: 0, read: 0 };
 
   private constructor(
     private readonly opts: SentinelStandinOptions,
@@ -270,6 +272,8 @@ export class SentinelStandin {
       return azureError(400, 'InvalidContentEncoding', `Content-Encoding '${encoding}' is not supported.`);
     }
     if (body.length > LOGS_INGESTION_MAX_BYTES) return tooLarge(body.length);
+    this.bodyBytes.sent += req.body.length;
+    this.bodyBytes.read += body.length;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));

@@ -68,7 +68,7 @@ export class SentinelClient implements SinkClient<SentinelRecord> {
   async send(records: readonly SentinelRecord[], signal: AbortSignal): Promise<SendOutcome> {
     const stream = records[0]!.route;
     const json = Buffer.from(`[${records.map((r) => r.row).join(',')}]`);
-    const body = this.s.gzip ? await gzipAsync(json) : json;
+    const body = this.s.gzip ? await gzipAsync(json, { level: this.s.gzipLevel }) : json;
     for (let attempt = 1; ; attempt++) {
       const token = await this.tokens.get(signal);
       if (!token.ok) return token.retriable ? { kind: 'unavailable', reason: token.reason } : { kind: 'refused', reason: token.reason };
