@@ -10,7 +10,11 @@
  * the alert's last_event_at is the triggering event's timestamp. Next to it, "from the send": from
  * the moment the generator handed the triggering event (the alert's sample stamped last_event_at)
  * to its producer, which it reports for every attack step, so that a generator that fell behind
- * its schedule (a busy machine) is told apart from the pipeline. Routes: one webhook receiver,
+ * its schedule (a busy machine) is told apart from the pipeline. Those alerts are also split where
+ * the time goes: send → ingest (the triggering event's received_at, which ingest stamps as it takes
+ * a batch in), ingest → the event's record on the validated topic (its create time; the bench
+ * reads the attack steps' records, keyed by the attackers' 100.64.0.0/10 addresses), and that
+ * record → the alert on topic (correlation's hop). Routes: one webhook receiver,
  * group_wait 0 (the router ticks as soon as it has recorded new alerts; its poll is 250 ms).
  *
  * Each rate first runs WARMUP seconds (default 10) on freshly started services, then SECONDS
@@ -57,6 +61,12 @@ interface RateResult {
   alerts: number[];
   /** The same alerts, measured from the moment the triggering event was handed to the producer. */
   alertsFromSend: number[];
+  /** The same alerts split at ingest's receipt of the triggering event (its received_at). */
+  sendToIngest: number[];
+  ingestToAlert: number[];
+  /** ingestToAlert split again at the triggering event's record on the validated topic. */
+  ingestToValidated: number[];
+  validatedToAlert: number[];
   notifications: number[];
   /** Alerts triggered during the warm-up: latencies to the topic and to the webhook. */
   warmAlerts: number[];
@@ -74,7 +84,11 @@ async function atRate(rate: number): Promise<RateResult> {
   const ns = uniqueName('bench-lat');
   const pipeline = await benchPipeline(ns, standins.env, 21_800, { 'alert-router': { ROUTER_ROUTES_FILE: join(dir, 'routes.yaml') } });
   const consumer = kafka().consumer({ groupId: uniqueName('bench-alerts'), maxWaitTimeInMs: 20 });
-  const onTopic = new Map<string, { at: number; trigger: number; triggerId: string | undefined }>();
+  // The attack steps' records on the validated topic (keyed by the attacker's 100.64.0.0/10
+  // address; the background traffic uses other addresses), by event id: their create time.
+  const validatedConsumer = kafka().consumer({ groupId: uniqueName('bench-validated'), maxWaitTimeInMs: 20 });
+  const validatedAt = new Map<string, number>();
+  const onTopic = new Map<string, { at: number; trigger: number; triggerId: string | undefined; received: number | undefined }>();
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: pipeline.topics.alerts, fromBeginning: true });
@@ -84,8 +98,18 @@ async function atRate(rate: number): Promise<RateResult> {
         if (!a.success || a.data.rule.id.startsWith('soar:') || onTopic.has(a.data.alert_id)) return;
         const trigger = Date.parse(a.data.last_event_at);
         // The triggering event is the sample stamped last_event_at (samples are the newest events).
-        const triggerId = a.data.sample_events.find((e) => Date.parse(e.timestamp) === trigger)?.event_id;
-        onTopic.set(a.data.alert_id, { at: Number(message.timestamp), trigger, triggerId });
+        const sample = a.data.sample_events.find((e) => Date.parse(e.timestamp) === trigger);
+        const received = sample ? Date.parse(sample.received_at) : undefined;
+        onTopic.set(a.data.alert_id, { at: Number(message.timestamp), trigger, triggerId: sample?.event_id, received });
+      },
+    });
+    await validatedConsumer.connect();
+    await validatedConsumer.subscribe({ topic: pipeline.topics.events, fromBeginning: true });
+    await validatedConsumer.run({
+      eachMessage: async ({ message }) => {
+        if (!message.key?.toString('latin1').startsWith('100.64.') || !message.value) return;
+        const id = (JSON.parse(message.value.toString()) as { event_id?: unknown }).event_id;
+        if (typeof id === 'string') validatedAt.set(id, Number(message.timestamp));
       },
     });
     const plan = {
@@ -141,6 +165,13 @@ async function atRate(rate: number): Promise<RateResult> {
             return sent === undefined ? [] : [v.at - sent];
           })
           .sort((a, b) => a - b),
+        // Ingest stamps received_at once per batch, as it takes the batch in (millisecond ISO time).
+        split: entries.flatMap(([, v]) => {
+          const sent = v.triggerId === undefined ? undefined : sentAt.get(v.triggerId);
+          if (sent === undefined || v.received === undefined) return [];
+          const validated = validatedAt.get(v.triggerId!);
+          return [[v.received - sent, v.at - v.received, validated === undefined ? NaN : validated - v.received] as const];
+        }),
         notifications: entries
           .filter(([id]) => hook.has(id))
           .map(([id, v]) => hook.get(id)! - v.trigger)
@@ -154,6 +185,10 @@ async function atRate(rate: number): Promise<RateResult> {
       alertsExpected: expected,
       alerts: steady.alerts,
       alertsFromSend: steady.fromSend,
+      sendToIngest: steady.split.map(([a]) => a).sort((a, b) => a - b),
+      ingestToAlert: steady.split.map(([, b]) => b).sort((a, b) => a - b),
+      ingestToValidated: steady.split.flatMap(([, , c]) => (Number.isNaN(c) ? [] : [c])).sort((a, b) => a - b),
+      validatedToAlert: steady.split.flatMap(([, b, c]) => (Number.isNaN(c) ? [] : [b - c])).sort((a, b) => a - b),
       notifications: steady.notifications,
       warmAlerts: warm.alerts,
       warmNotifications: warm.notifications,
@@ -164,6 +199,7 @@ async function atRate(rate: number): Promise<RateResult> {
     };
   } finally {
     await consumer.disconnect();
+    await validatedConsumer.disconnect();
     await pipeline.stop();
     await standins.close();
   }
@@ -199,6 +235,17 @@ export async function run(): Promise<void> {
         'load avg after': '',
       },
     ]),
+  );
+  console.log('\nWhere the time goes (measured part, from the send), split at ingest taking the triggering event in:');
+  table(
+    results.map((r) => ({
+      'events/s': fmt(r.rate),
+      'send → ingest p50/p95/p99/max ms': quantiles(r.sendToIngest),
+      'ingest → alert on topic p50/p95/p99/max ms': quantiles(r.ingestToAlert),
+      n: fmt(r.sendToIngest.length),
+      '(ingest → validated record, p50/p95/p99/max ms)': quantiles(r.ingestToValidated),
+      '(validated record → alert, p50/p95/p99/max ms)': quantiles(r.validatedToAlert),
+    })),
   );
   console.log('\nCPU used during the measured part, % of one core (2 cores = 200%):');
   table(
