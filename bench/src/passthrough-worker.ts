@@ -1,9 +1,12 @@
 /**
  * The baseline: a plain kafkajs consume → produce pass-through with the same client settings as
  * Vigil's services (eachBatch, two partitions at a time, idempotent acks=all producer), doing no
- * work on the messages. Run as its own process, like a service.
+ * work on the messages. Run as its own process, like a service. KAFKAJS_DIR picks the kafkajs copy
+ * (the published one, see kafkajs-published.ts); without it, the one Vigil installs (patched).
  */
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Kafka, Partitioners, logLevel } = require(process.env.KAFKAJS_DIR ?? 'kafkajs') as typeof import('kafkajs');
+export {};
 
 const [from, to, groupId] = [process.env.FROM!, process.env.TO!, process.env.GROUP!];
 const kafka = new Kafka({
