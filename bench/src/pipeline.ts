@@ -190,17 +190,40 @@ export async function run(): Promise<void> {
     await standins.close();
   }
 
-  // 3. The whole pipeline: a raw backlog through all five services.
-  {
+  // 3. The whole pipeline: a raw backlog through all five services; then the same with the
+  //    forwarder deployed as one process per sink (the lanes are consumer groups of their own
+  //    either way, so only the processes differ).
+  for (const perSink of [false, true]) {
     const standins2 = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: '29700' }));
     const ns = uniqueName('bench-pipe');
     const t = await createTopics(ns);
     await produceMany(t.eventsRaw, N, l.message);
-    const pipeline = await benchPipeline(ns, standins2.env, 21_700);
+    // The extra forwarders start first: their lanes are ready by the time ingest writes.
+    const extra = perSink
+      ? SINKS.slice(1).map((sink, i) => ({
+          sink,
+          child: startNode(`${ROOT}/apps/siem-forwarder/dist/main.js`, {
+            ...standins2.env,
+            KAFKA_BROKERS: testBrokers().join(','),
+            VIGIL_TOPIC_NAMESPACE: ns,
+            KAFKA_CREATE_TOPICS: 'false',
+            HTTP_HOST: '127.0.0.1',
+            HTTP_PORT: String(21_790 + i),
+            SIEM_SINKS: sink,
+            SIEM_FORWARD_ALERTS: 'true',
+            SIEM_FLUSH_INTERVAL_MS: '500',
+          }),
+        }))
+      : [];
+    const pipeline = await benchPipeline(ns, standins2.env, 21_700, perSink ? { 'siem-forwarder': { SIEM_SINKS: SINKS[0] } } : undefined);
     const pids = () => ({
       ...Object.fromEntries(
-        (['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'] as const).map((s) => [s, pipeline.services.pid(s)]),
+        (['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'] as const).map((s) => [
+          perSink && s === 'siem-forwarder' ? `siem-forwarder (${SINKS[0]})` : s,
+          pipeline.services.pid(s),
+        ]),
       ),
+      ...Object.fromEntries(extra.map((e) => [`siem-forwarder (${e.sink})`, e.child.pid])),
       ...broker,
     });
     const cpu = new CpuMeter(pids);
@@ -215,13 +238,14 @@ export async function run(): Promise<void> {
       const end = Math.max(...done.values());
       const stages = [...done.entries()].map(([g, at]) => `${g.slice(ns.length + 7)} ${((at - started) / 1000).toFixed(1)} s`).join(', ');
       rows.push({
-        stage: 'whole pipeline (5 services, raw → alerts + 3 SIEMs)',
+        stage: perSink ? 'whole pipeline, one forwarder process per sink' : 'whole pipeline (5 services, raw → alerts + 3 SIEMs)',
         rate: N / ((end - started) / 1000),
         cpu: cpu.stop(),
         load: machineLoad(),
         note: stages,
       });
     } finally {
+      for (const e of extra) await stop(e.child);
       await pipeline.stop();
       await standins2.close();
     }
