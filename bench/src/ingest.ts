@@ -101,6 +101,7 @@ export async function run(): Promise<void> {
   const variants: Array<{ label: string; workers: number; rate: number }> = [
     { label: 'vigil ingest, validation inline', workers: 0, rate: 0 },
     { label: 'vigil ingest, 1 validation worker (default)', workers: 1, rate: 0 },
+    { label: 'vigil ingest, 2 validation workers', workers: 2, rate: 0 },
   ];
   for (const v of variants) {
     const ing = await freshTopics(PARTITIONS, ['eventsRaw', 'events', 'eventsDlq']);
