@@ -2,12 +2,14 @@
  * The benches' baseline is a pass-through on kafkajs 2.2.4 as published. Vigil installs kafkajs
  * with its own patch (patches/kafkajs@2.2.4.patch: faster record encoding and decoding, and two
  * upstream bugs fixed), and a baseline on the patched copy would move every time Vigil improves
- * its client. This makes the published copy once: the installed package copied into .cache and
- * the patch reversed there with GNU patch (no shell; fixed arguments).
+ * its client. This makes the published copy once: the installed package copied to a folder of the
+ * system's temporary directory (outside any git checkout) and the patch reversed there with
+ * `git apply -R` (git is there wherever the repository was cloned; no shell, fixed arguments).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from './lib';
 
@@ -28,18 +30,16 @@ function patchedFiles(dir: string): string[] {
 export function publishedKafkajs(): string {
   const patch = readFileSync(PATCH);
   const tag = createHash('sha256').update(patch).digest('hex').slice(0, 12);
-  const dir = join(ROOT, '.cache', 'bench', `kafkajs-2.2.4-published-${tag}`);
+  const dir = join(tmpdir(), `vigil-kafkajs-2.2.4-published-${tag}`);
   const done = join(dir, '.vigil-published');
   if (existsSync(done)) return dir;
   const installed = dirname(require.resolve('kafkajs/package.json'));
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dirname(dir), { recursive: true });
   cpSync(installed, dir, { recursive: true, dereference: true });
-  const r = spawnSync('patch', ['--reverse', '--strip=1', '--silent', '--force', `--directory=${dir}`, `--input=${PATCH}`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync('git', ['apply', '--reverse', PATCH], { cwd: dir, encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error(`could not reverse ${PATCH} in ${dir} (is GNU patch installed?): ${r.error?.message ?? r.stderr ?? r.stdout}`);
+    throw new Error(`could not reverse ${PATCH} in ${dir} with git apply: ${r.error?.message ?? r.stderr ?? r.stdout}`);
   }
   const left = patchedFiles(join(dir, 'src'));
   if (left.length > 0) throw new Error(`reversing the patch left Vigil's changes in ${left.join(', ')}`);
