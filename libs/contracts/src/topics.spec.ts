@@ -23,6 +23,25 @@ describe('topicNames', () => {
 });
 
 describe('uuidV5', () => {
+  it('keeps namespaces apart when calls alternate between them (the last one is cached)', () => {
+    const dns = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+    const vigil = uuidV5('www.example.com');
+    expect(uuidV5('www.example.com', dns)).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    expect(uuidV5('www.example.com')).toBe(vigil);
+    expect(vigil).not.toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  });
+
+  it('gives the same ids on a Node without one-shot crypto.hash (before 20.12)', () => {
+    jest.isolateModules(() => {
+      jest.doMock('node:crypto', () => ({ ...jest.requireActual<object>('node:crypto'), hash: undefined }));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const old = require('./ids') as typeof import('./ids');
+      expect(old.uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+      expect(old.uuidV5('raw:t/0/42')).toBe(uuidV5('raw:t/0/42'));
+    });
+    jest.dontMock('node:crypto');
+  });
+
   it('is deterministic, version 5 and RFC 9562 variant', () => {
     const a = uuidV5('raw:t/0/42');
     expect(a).toBe(uuidV5('raw:t/0/42'));
