@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConfigError, envBool, readSecret, type Metrics } from '@vigil/runtime';
@@ -75,4 +75,20 @@ export function createRedis(
 /** Readiness check for Health.register. */
 export function redisReady(client: Redis): () => boolean {
   return () => client.status === 'ready';
+}
+
+/** Lua scripts by command name: [number of keys (absent: the caller passes it first), source]. */
+export type ScriptTable = Readonly<Record<string, readonly [numberOfKeys: number | undefined, lua: string]>>;
+
+/**
+ * Defines each script once per client as an ioredis command, so each call sends EVALSHA (the
+ * script's hash, not its text) and EVAL only after a NOSCRIPT (a Redis that restarted or flushed
+ * its script cache). A name the client already has is left as it is: stores built on the same
+ * client share the definitions.
+ */
+export function defineScripts(client: Redis | Cluster, scripts: ScriptTable): void {
+  const has = client as unknown as Record<string, unknown>;
+  for (const [name, [numberOfKeys, lua]] of Object.entries(scripts)) {
+    if (typeof has[name] !== 'function') client.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
+  }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from '@vigil/redis';
+import { defineScripts, type Redis } from '@vigil/redis';
 import type { ChannelKind, Notification } from '@vigil/contracts';
 import type { AlertSource, GroupState } from '../domain/grouping';
 import type { InhibitSource } from '../domain/inhibit';
@@ -120,17 +120,13 @@ type Scripted = Redis & {
   routerReschedule(k1: string, k2: string, job: string, at: number, id: string): Promise<number>;
 };
 
-function defineScripts(redis: Redis): Scripted {
-  const r = redis as Scripted;
-  if (typeof r.routerClaim !== 'function') {
-    redis.defineCommand('routerCasGroup', { numberOfKeys: 2, lua: CAS_GROUP });
-    redis.defineCommand('routerCommitFlush', { lua: COMMIT_FLUSH });
-    redis.defineCommand('routerClaim', { numberOfKeys: 1, lua: CLAIM });
-    redis.defineCommand('routerSettle', { numberOfKeys: 2, lua: SETTLE });
-    redis.defineCommand('routerReschedule', { numberOfKeys: 2, lua: RESCHEDULE });
-  }
-  return r;
-}
+const SCRIPTS = {
+  routerCasGroup: [2, CAS_GROUP],
+  routerCommitFlush: [undefined, COMMIT_FLUSH],
+  routerClaim: [1, CLAIM],
+  routerSettle: [2, SETTLE],
+  routerReschedule: [2, RESCHEDULE],
+} as const;
 
 /** A group key is kept at least this long past its due time, as a safety net against leaks. */
 const GROUP_TTL_SLACK_MS = 86_400_000;
@@ -152,7 +148,8 @@ export class RouterStore {
     private readonly nflogTtlMs: number,
   ) {
     this.keys = routerKeys(prefix);
-    this.r = defineScripts(redis);
+    defineScripts(redis, SCRIPTS);
+    this.r = redis as Scripted;
   }
 
   get redis(): Redis {

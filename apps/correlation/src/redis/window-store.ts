@@ -1,5 +1,6 @@
 import type { Cluster, Redis, Result } from 'ioredis';
 import { RetriableError, errorMessage } from '@vigil/kafka';
+import { defineScripts } from '@vigil/redis';
 import {
   DEFAULT_WINDOW_LIMITS,
   type EventStatus,
@@ -103,10 +104,7 @@ export class RedisWindowStore implements WindowStore {
   ) {
     this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
     this.cluster = redis.isCluster;
-    if (typeof (redis as Partial<Redis>).vigilCorrelationWindows !== 'function') {
-      redis.defineCommand('vigilCorrelationWindows', { lua: WINDOW_BATCH_LUA });
-      redis.defineCommand('vigilCorrelationMarks', { lua: MARK_BATCH_LUA });
-    }
+    defineScripts(redis, { vigilCorrelationWindows: [undefined, WINDOW_BATCH_LUA], vigilCorrelationMarks: [undefined, MARK_BATCH_LUA] });
   }
 
   /** Redis round trips so far (pipelines, or rounds of concurrent calls on a cluster). */

@@ -1,4 +1,4 @@
-import type { Redis } from '@vigil/redis';
+import { defineScripts, type Redis } from '@vigil/redis';
 import type { Run, UndoTask } from '../domain/run';
 
 /**
@@ -112,10 +112,7 @@ redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return n`;
 
-/**
- * The scripts as ioredis commands: each call sends EVALSHA (the script's hash, not its text), and
- * EVAL only after a NOSCRIPT (a Redis that restarted or flushed its script cache).
- */
+/** The scripts as ioredis commands (EVALSHA; see defineScripts in @vigil/redis). */
 const SCRIPTS = {
   soarClaimDue: [1, CLAIM_DUE],
   soarFinish: [1, FINISH],
@@ -129,13 +126,6 @@ const SCRIPTS = {
 } as const;
 
 type Scripted = Record<keyof typeof SCRIPTS, (...keysAndArgs: Array<string | number>) => Promise<unknown>>;
-
-function defineScripts(redis: Redis): Scripted {
-  for (const [name, [numberOfKeys, lua]] of Object.entries(SCRIPTS)) {
-    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
-  }
-  return redis as unknown as Scripted;
-}
 
 export interface StoredRun {
   version: number;
@@ -157,7 +147,8 @@ export class SoarStore {
     private readonly opts: StoreOptions,
   ) {
     this.p = `${opts.prefix}soar:`;
-    this.scripts = defineScripts(redis);
+    defineScripts(redis, SCRIPTS);
+    this.scripts = redis as unknown as Scripted;
     this.recentMax = opts.recentMax ?? 200;
   }
 
