@@ -6,7 +6,7 @@
 import { uuidV5 } from '@vigil/contracts';
 import { freshTopics, uniqueName } from '@vigil/testing';
 import { validateRawEvent } from '@vigil/ingest/dist/domain/validate';
-import { publishedKafkajs } from './kafkajs-published';
+import { passthroughs, startPassthrough } from './kafkajs-published';
 import { ROOT, fmt, measureDrain, produceMany, startNode, stop, table } from './lib';
 
 const N = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000);
@@ -75,27 +75,19 @@ export async function run(): Promise<void> {
   // Baseline: a kafkajs pass-through over the same events, on kafkajs as published; then on the
   // copy Vigil runs (patched), for comparison.
   let produceRate = 0;
-  const passthroughs: Array<{ label: string; dir: string | undefined; rate: number }> = [
-    { label: 'kafkajs 2.2.4 pass-through, as published (baseline)', dir: publishedKafkajs(), rate: 0 },
-    { label: "kafkajs pass-through, with Vigil's patch", dir: undefined, rate: 0 },
-  ];
-  for (const p of passthroughs) {
+  const pts = passthroughs().map((p) => ({ ...p, rate: 0 }));
+  for (const p of pts) {
     const base = await freshTopics(PARTITIONS, ['eventsRaw', 'events']);
     produceRate = await produceMany(base.topics.eventsRaw, N, (i) => ({ key: `k${i % 1000}`, value: sampleEvent(i) }));
     const ptGroup = uniqueName('passthrough');
-    const pt = startNode(`${ROOT}/bench/dist/passthrough-worker.js`, {
-      FROM: base.topics.eventsRaw,
-      TO: base.topics.events,
-      GROUP: ptGroup,
-      ...(p.dir ? { KAFKAJS_DIR: p.dir } : {}),
-    });
+    const pt = startPassthrough(base.topics.eventsRaw, base.topics.events, ptGroup, p.kafkajsDir);
     try {
       p.rate = (await measureDrain(ptGroup, base.topics.eventsRaw, N)).rate;
     } finally {
       await stop(pt);
     }
   }
-  const passthrough = passthroughs[0]!;
+  const passthrough = pts[0]!;
 
   // Vigil ingest, the real service process: validation inline, and on one worker thread (the default).
   const variants: Array<{ label: string; workers: number; rate: number }> = [
@@ -124,10 +116,10 @@ export async function run(): Promise<void> {
   table([
     { stage: 'producer fill (acks=1)', 'events/s': fmt(produceRate) },
     { stage: 'pure validateRawEvent (1 thread)', 'events/s': fmt(pure) },
-    ...passthroughs.map((p) => ({ stage: p.label, 'events/s': fmt(p.rate) })),
+    ...pts.map((p) => ({ stage: p.stage, 'events/s': fmt(p.rate) })),
     ...variants.map((v) => ({ stage: v.label, 'events/s': fmt(v.rate) })),
   ]);
   for (const v of variants) console.log(`ratio ${v.label} / pass-through: ${fmt(v.rate / passthrough.rate, 2)} (target ≥ 0.70)`);
-  const patched = passthroughs[1]!;
+  const patched = pts[1]!;
   for (const v of variants) console.log(`  (to the patched pass-through: ${fmt(v.rate / patched.rate, 2)})`);
 }

@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT } from './lib';
+import type { ChildProcess } from 'node:child_process';
+import { ROOT, startNode } from './lib';
 
 const PATCH = join(ROOT, 'patches', 'kafkajs@2.2.4.patch');
 
@@ -45,4 +46,25 @@ export function publishedKafkajs(): string {
   if (left.length > 0) throw new Error(`reversing the patch left Vigil's changes in ${left.join(', ')}`);
   writeFileSync(done, `kafkajs 2.2.4 without ${PATCH} (${tag})\n`);
   return dir;
+}
+
+/**
+ * The pass-throughs the benches run, in order: the baseline on kafkajs as published, then the same
+ * on the copy Vigil installs (patched), for comparison.
+ */
+export function passthroughs(): Array<{ stage: string; kafkajsDir: string | undefined }> {
+  return [
+    { stage: 'kafkajs 2.2.4 pass-through, as published (baseline)', kafkajsDir: publishedKafkajs() },
+    { stage: "kafkajs pass-through, with Vigil's patch", kafkajsDir: undefined },
+  ];
+}
+
+/** Starts bench/dist/passthrough-worker.js: `from` → `to` in consumer group `group`. */
+export function startPassthrough(from: string, to: string, group: string, kafkajsDir: string | undefined): ChildProcess {
+  return startNode(`${ROOT}/bench/dist/passthrough-worker.js`, {
+    FROM: from,
+    TO: to,
+    GROUP: group,
+    ...(kafkajsDir ? { KAFKAJS_DIR: kafkajsDir } : {}),
+  });
 }

@@ -16,7 +16,7 @@ import { createLogger, parseEnv } from '@vigil/runtime';
 import { testBrokers, uniqueName } from '@vigil/testing';
 import { StandinsEnvSchema, startStandins, type RunningStandins } from '@vigil/tools/dist/standins';
 import { Schedule } from '@vigil/tools/dist/faults/load';
-import { publishedKafkajs } from './kafkajs-published';
+import { passthroughs, startPassthrough } from './kafkajs-published';
 import { ROOT, benchPipeline, fmt, kafka, measureDrain, produceMany, startNode, stop, table } from './lib';
 import { CpuMeter, committed, infraPids, machineLoad } from './procstat';
 
@@ -98,20 +98,12 @@ export async function run(): Promise<void> {
 
   // 1. Baseline: a kafkajs pass-through on kafkajs as published; then on the copy Vigil runs
   //    (patched), for comparison.
-  for (const [stage, dir] of [
-    ['kafkajs 2.2.4 pass-through, as published (baseline)', publishedKafkajs()],
-    ["kafkajs pass-through, with Vigil's patch", undefined],
-  ] as const) {
+  for (const { stage, kafkajsDir } of passthroughs()) {
     const ns = uniqueName('bench-pt');
     const t = await createTopics(ns);
     await produceMany(t.eventsRaw, N, l.message);
     const group = uniqueName('passthrough');
-    const pt = startNode(`${ROOT}/bench/dist/passthrough-worker.js`, {
-      FROM: t.eventsRaw,
-      TO: t.events,
-      GROUP: group,
-      ...(dir ? { KAFKAJS_DIR: dir } : {}),
-    });
+    const pt = startPassthrough(t.eventsRaw, t.events, group, kafkajsDir);
     const cpu = new CpuMeter(() => ({ 'pass-through': pt.pid, ...broker }));
     cpu.start();
     try {
