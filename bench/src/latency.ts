@@ -160,21 +160,33 @@ async function atRate(rate: number): Promise<RateResult> {
     const sentAt = new Map((report.attackSends ?? []).map(([i, at]) => [schedule.eventId(i), at]));
     const part = (steady: boolean) => {
       const entries = [...onTopic.entries()].filter(([, v]) => v.trigger >= steadyFrom === steady);
+      // From the send, and split where the time goes. Ingest stamps received_at once per batch, as
+      // it takes the batch in (millisecond ISO time).
+      const fromSend: number[] = [];
+      const sendToIngest: number[] = [];
+      const ingestToAlert: number[] = [];
+      const ingestToValidated: number[] = [];
+      const validatedToAlert: number[] = [];
+      for (const [, v] of entries) {
+        const sent = v.triggerId === undefined ? undefined : sentAt.get(v.triggerId);
+        if (sent === undefined) continue;
+        fromSend.push(v.at - sent);
+        if (v.received === undefined) continue;
+        sendToIngest.push(v.received - sent);
+        ingestToAlert.push(v.at - v.received);
+        const validated = validatedAt.get(v.triggerId!);
+        if (validated === undefined) continue;
+        ingestToValidated.push(validated - v.received);
+        validatedToAlert.push(v.at - validated);
+      }
+      const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
       return {
-        alerts: entries.map(([, v]) => v.at - v.trigger).sort((a, b) => a - b),
-        fromSend: entries
-          .flatMap(([, v]) => {
-            const sent = v.triggerId === undefined ? undefined : sentAt.get(v.triggerId);
-            return sent === undefined ? [] : [v.at - sent];
-          })
-          .sort((a, b) => a - b),
-        // Ingest stamps received_at once per batch, as it takes the batch in (millisecond ISO time).
-        split: entries.flatMap(([, v]) => {
-          const sent = v.triggerId === undefined ? undefined : sentAt.get(v.triggerId);
-          if (sent === undefined || v.received === undefined) return [];
-          const validated = validatedAt.get(v.triggerId!);
-          return [[v.received - sent, v.at - v.received, validated === undefined ? NaN : validated - v.received] as const];
-        }),
+        alerts: sorted(entries.map(([, v]) => v.at - v.trigger)),
+        fromSend: sorted(fromSend),
+        sendToIngest: sorted(sendToIngest),
+        ingestToAlert: sorted(ingestToAlert),
+        ingestToValidated: sorted(ingestToValidated),
+        validatedToAlert: sorted(validatedToAlert),
         notifications: entries
           .filter(([id]) => hook.has(id))
           .map(([id, v]) => hook.get(id)! - v.trigger)
@@ -188,10 +200,10 @@ async function atRate(rate: number): Promise<RateResult> {
       alertsExpected: expected,
       alerts: steady.alerts,
       alertsFromSend: steady.fromSend,
-      sendToIngest: steady.split.map(([a]) => a).sort((a, b) => a - b),
-      ingestToAlert: steady.split.map(([, b]) => b).sort((a, b) => a - b),
-      ingestToValidated: steady.split.flatMap(([, , c]) => (Number.isNaN(c) ? [] : [c])).sort((a, b) => a - b),
-      validatedToAlert: steady.split.flatMap(([, b, c]) => (Number.isNaN(c) ? [] : [b - c])).sort((a, b) => a - b),
+      sendToIngest: steady.sendToIngest,
+      ingestToAlert: steady.ingestToAlert,
+      ingestToValidated: steady.ingestToValidated,
+      validatedToAlert: steady.validatedToAlert,
       notifications: steady.notifications,
       warmAlerts: warm.alerts,
       warmNotifications: warm.notifications,
