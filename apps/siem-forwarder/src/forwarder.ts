@@ -12,7 +12,7 @@ import {
   type OutMessage,
   consumerGroup,
 } from '@vigil/kafka';
-import type { Health, Logger, Metrics } from '@vigil/runtime';
+import { TimeSlicer, type Health, type Logger, type Metrics } from '@vigil/runtime';
 import type { ForwarderConfig } from './config';
 import { readForwardable } from './domain/forwardable';
 import { ForwarderMetrics } from './delivery/metrics';
@@ -24,6 +24,13 @@ import { SentinelClient } from './sinks/sentinel/client';
 import { SplunkClient } from './sinks/splunk/client';
 
 export const SERVICE = 'siem-forwarder';
+
+/**
+ * Longest a batch handler decodes and encodes before it lets the event loop run: read in one go, a
+ * batch of a backlog kept the thread for a hundred milliseconds or more while sink answers,
+ * heartbeats and the other lanes waited (docs/performance.md).
+ */
+export const READ_SLICE_MS = 10;
 
 /** One sink's lane: its client, its delivery engine and its own consumer group. */
 interface Lane {
@@ -155,7 +162,9 @@ export class Forwarder {
     const items: Array<{ record: EncodedRecord; msg: ConsumedMessage }> = [];
     const unreadable: OutMessage[] = [];
     const dead: Array<{ topic: string; kind: DlqErrorKind }> = [];
+    const slicer = new TimeSlicer(READ_SLICE_MS);
     for (const m of messages) {
+      if (slicer.due()) await slicer.pause();
       const r = readForwardable(m.value, m.topic === this.topics.alerts ? 'alert' : 'event', limits);
       if (!r.ok) {
         this.parts.logger.warn(

@@ -5,3 +5,4 @@ export * from './health';
 export * from './nest';
 export type { Counter, Gauge, Histogram } from 'prom-client';
 export * from './retry';
+export * from './slicer';
