@@ -4,7 +4,7 @@ import { Metrics, silentLogger } from '@vigil/runtime';
 import { SHIPPED_RULES_DIR } from './config';
 import type { RuleSet } from './domain/compile';
 import { event, ruleSet, T0 } from './domain/testing';
-import { CorrelationEngine, MemoryStore } from './engine';
+import { CorrelationEngine, MemoryStore, type WindowStore } from './engine';
 import { CorrelationMetrics } from './metrics';
 import { loadRules } from './rules/loader';
 
@@ -23,12 +23,17 @@ function msg(value: string | Buffer | null): ConsumedMessage {
 }
 const json = (e: unknown) => msg(JSON.stringify(e));
 
-function engine(rules: RuleSet, store = new MemoryStore()) {
+function engine(rules: RuleSet, store: WindowStore = new MemoryStore(), planSliceMs?: number) {
   const metrics = new CorrelationMetrics(new Metrics('correlation', { defaultMetrics: false }));
   const e = new CorrelationEngine(
     () => rules,
     store,
-    { topics, time: { latenessMs: 60_000, maxFutureMs: 300_000 }, decode: { maxBytes: 64 * 1024, maxDepth: 16 } },
+    {
+      topics,
+      time: { latenessMs: 60_000, maxFutureMs: 300_000 },
+      decode: { maxBytes: 64 * 1024, maxDepth: 16 },
+      ...(planSliceMs !== undefined ? { planSliceMs } : {}),
+    },
     metrics,
     silentLogger(),
   );
@@ -154,6 +159,36 @@ describe('CorrelationEngine', () => {
     expect(after).toMatch(
       /vigil_messages_dead_lettered_total\{topic="unit\.security\.alerts\.dlq",kind="invalid_json",service="correlation"\} 1/,
     );
+  });
+
+  it('plans a large batch in slices, yet batches reach the store in the order they came', async () => {
+    const rules = ruleSet({
+      id: 'one',
+      name: 'One',
+      severity: 'low',
+      kind: 'threshold',
+      threshold: 1,
+      window: 60,
+      group_by: ['source.ip'],
+    });
+    const memory = new MemoryStore();
+    const applied: number[] = [];
+    let ticks = 0;
+    const store: WindowStore = {
+      roundTrips: 0,
+      apply: (calls, nowMs) => (applied.push(calls.length), memory.apply(calls, nowMs)),
+      markPublished: (refs, nowMs) => memory.markPublished(refs, nowMs),
+    };
+    const { e } = engine(rules, store, 0); // pause at every chance (each 64th event)
+    const ip = (i: number) => ({ source: { application: 'api', ip: `10.0.${i >> 8}.${i & 255}` } });
+    const big = Array.from({ length: 300 }, (_, i) => json(event(`big${i}`, ip(i))));
+    const small = [json(event('small', ip(1000)))];
+    const ticker = setInterval(() => ticks++, 0);
+    const [a, b] = await Promise.all([e.process(big, T0), e.process(small, T0)]);
+    clearInterval(ticker);
+    expect(applied).toEqual([300, 1]); // the small batch planned first, but waited its turn
+    expect([a.alerts.length, b.alerts.length]).toEqual([300, 1]);
+    expect(ticks).toBeGreaterThan(0); // the event loop ran while the big batch was planned
   });
 
   it('keeps an oversized event as a sample with its details replaced, so the alert still fits the schema', async () => {

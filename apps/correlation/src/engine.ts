@@ -10,7 +10,7 @@ import {
   type TopicNames,
 } from '@vigil/contracts';
 import { dlqMessage, type ConsumedMessage, type OutMessage } from '@vigil/kafka';
-import type { Logger } from '@vigil/runtime';
+import { TimeSlicer, type Logger } from '@vigil/runtime';
 import { buildAlert } from './domain/alert';
 import type { RuleSet } from './domain/compile';
 import { groupCalls, planEvent, type PlannedUpdate, type TimeSettings } from './domain/plan';
@@ -18,6 +18,13 @@ import { MemoryWindowStore, type EventStatus, type KeyCall, type KeyResult } fro
 import type { CorrelationMetrics } from './metrics';
 
 export const SERVICE = 'correlation';
+
+/**
+ * Longest process() decodes and plans before it lets the event loop run: Redis answers for the
+ * batches in flight before it (CORRELATION_PIPELINE_DEPTH) and the next fetch then wait no longer
+ * than that behind a large batch (docs/performance.md).
+ */
+export const PLAN_SLICE_MS = 10;
 
 /** Largest event JSON kept as an alert sample; bigger ones are kept with their details replaced. */
 export const MAX_SAMPLE_BYTES = 16 * 1024;
@@ -52,6 +59,8 @@ export interface EngineSettings {
   readonly topics: TopicNames;
   readonly time: TimeSettings;
   readonly decode: DecodeLimits;
+  /** How long process() plans before pausing for the event loop; default PLAN_SLICE_MS. */
+  readonly planSliceMs?: number;
 }
 
 export interface BatchOutput {
@@ -84,6 +93,9 @@ function sampleOf(event: SecurityEvent, value: Buffer): Buffer {
  * alerts. The caller sends `messages`, then marks `published`, then commits.
  */
 export class CorrelationEngine {
+  /** Settles once the batch before has handed its updates to the store (see process()). */
+  private storeTurn: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly rules: () => RuleSet,
     private readonly store: WindowStore,
@@ -93,14 +105,35 @@ export class CorrelationEngine {
   ) {}
 
   async process(messages: readonly ConsumedMessage[], nowMs: number): Promise<BatchOutput> {
-    const { topics, time } = this.settings;
     const ruleSet = this.rules(); // one snapshot per batch: a reload never splits a batch
+    // Batches in flight together (the consumer's pipeline) plan side by side now that planning
+    // pauses for the event loop, but reach the store in the order process() was called, as before.
+    const turn = this.storeTurn;
+    let handedOver!: () => void;
+    this.storeTurn = new Promise<void>((resolve) => (handedOver = resolve));
+    try {
+      return await this.processInTurn(messages, nowMs, ruleSet, turn, handedOver);
+    } finally {
+      handedOver();
+    }
+  }
+
+  private async processInTurn(
+    messages: readonly ConsumedMessage[],
+    nowMs: number,
+    ruleSet: RuleSet,
+    turn: Promise<void>,
+    handedOver: () => void,
+  ): Promise<BatchOutput> {
+    const { topics, time } = this.settings;
     const out: OutMessage[] = [];
     const updates: PlannedUpdate[] = [];
     const source = new Map<string, ConsumedMessage>();
     const deadLetterKinds: string[] = [];
     const alertDeliveries: Array<{ rule: string; delivery: 'new' | 'republished' }> = [];
+    const slicer = new TimeSlicer(this.settings.planSliceMs ?? PLAN_SLICE_MS);
     for (const m of messages) {
+      if (slicer.due()) await slicer.pause();
       const p = parseEvent(m.value, this.settings.decode);
       if (!p.ok) {
         deadLetterKinds.push(p.kind);
@@ -126,10 +159,13 @@ export class CorrelationEngine {
     }
 
     const calls = groupCalls(updates, time);
-    const results = await this.store.apply(
+    await turn;
+    const applied = this.store.apply(
       calls.map((c) => c.call),
       nowMs,
     );
+    handedOver();
+    const results = await applied;
 
     const alerts: Alert[] = [];
     const published: PublishedRef[] = [];
