@@ -46,6 +46,10 @@ async function shipped(): Promise<RuleSet> {
   return r.ruleSet;
 }
 
+/** Fires on every event, grouped by source address. */
+const oneEventRule = () =>
+  ruleSet({ id: 'one', name: 'One', severity: 'low', kind: 'threshold', threshold: 1, window: 60, group_by: ['source.ip'] });
+
 const failures = (n: number, over: Partial<SecurityEvent> = {}) =>
   Array.from({ length: n }, (_, i) => event(`f${i}`, { at: T0 + i * 1000, actor: { type: 'user', user_id: 'alice' }, ...over }));
 
@@ -162,15 +166,7 @@ describe('CorrelationEngine', () => {
   });
 
   it('plans a large batch in slices, yet batches reach the store in the order they came', async () => {
-    const rules = ruleSet({
-      id: 'one',
-      name: 'One',
-      severity: 'low',
-      kind: 'threshold',
-      threshold: 1,
-      window: 60,
-      group_by: ['source.ip'],
-    });
+    const rules = oneEventRule();
     const memory = new MemoryStore();
     const applied: number[] = [];
     let ticks = 0;
@@ -192,15 +188,7 @@ describe('CorrelationEngine', () => {
   });
 
   it('keeps an oversized event as a sample with its details replaced, so the alert still fits the schema', async () => {
-    const rules = ruleSet({
-      id: 'one',
-      name: 'One',
-      severity: 'low',
-      kind: 'threshold',
-      threshold: 1,
-      window: 60,
-      group_by: ['source.ip'],
-    });
+    const rules = oneEventRule();
     const { e } = engine(rules);
     const out = await e.process([json(event(1, { details: { blob: 'x'.repeat(40_000) } }))], T0);
     expect(out.alerts[0]!.sample_events[0]!.details).toEqual({ vigil_truncated: true });
