@@ -38,7 +38,24 @@ import { CpuMeter, infraPids, machineLoad } from './procstat';
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,5000,10000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
 const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP_SECONDS ?? 10);
-const SERVICES: ServiceName[] = ['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'];
+const ALL_SERVICES: ServiceName[] = ['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'];
+/**
+ * BENCH_LATENCY_SERVICES: which services run (comma-separated; default all five). The alert path
+ * needs ingest and correlation; without the alert router there are no notifications to time. Lets
+ * a run show what the alert path does when the forwarder and SOAR have cores of their own.
+ */
+const SERVICES = servicesToRun(process.env.BENCH_LATENCY_SERVICES);
+const NOTIFY = SERVICES.includes('alert-router');
+
+function servicesToRun(text: string | undefined): ServiceName[] {
+  if (text === undefined || text.trim() === '') return ALL_SERVICES;
+  const names = text.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(ALL_SERVICES as string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`BENCH_LATENCY_SERVICES: unknown ${unknown.join(', ')}; one of ${ALL_SERVICES.join(', ')}`);
+  for (const needed of ['ingest', 'correlation'] as const)
+    if (!names.includes(needed)) throw new Error(`BENCH_LATENCY_SERVICES must include ${needed}: the alert path runs through it`);
+  return ALL_SERVICES.filter((n) => names.includes(n));
+}
 
 const ROUTES = `route:
   receiver: hook
@@ -82,7 +99,13 @@ async function atRate(rate: number): Promise<RateResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-latency-'));
   writeFileSync(join(dir, 'routes.yaml'), ROUTES);
   const ns = uniqueName('bench-lat');
-  const pipeline = await benchPipeline(ns, standins.env, 21_800, { 'alert-router': { ROUTER_ROUTES_FILE: join(dir, 'routes.yaml') } });
+  const pipeline = await benchPipeline(
+    ns,
+    standins.env,
+    21_800,
+    { 'alert-router': { ROUTER_ROUTES_FILE: join(dir, 'routes.yaml') } },
+    SERVICES,
+  );
   // The bench reads times from the records (their create time), not from when it reads them, so
   // its consumers can wait long on an empty fetch: a 20 ms hold cost the broker 50 idle fetches a
   // second on the mostly idle alerts topic, on the same two cores as the pipeline measured.
@@ -129,10 +152,10 @@ async function atRate(rate: number): Promise<RateResult> {
     const started = Date.now();
     const steadyFrom = started + WARMUP * 1000;
     let t0 = 0;
-    const meter = setTimeout(() => {
-      t0 = Date.now();
-      cpu.start();
-    }, WARMUP * 1000);
+    // The harness's own share of the two cores: the generator (from its reports) and this process
+    // (the stand-ins, the webhook receiver and the bench's consumers).
+    let generatorCpuMs0 = 0;
+    let benchCpu0 = process.cpuUsage();
     const gen = new LoadProcess({
       plan,
       brokers: testBrokers().join(','),
@@ -140,10 +163,21 @@ async function atRate(rate: number): Promise<RateResult> {
       maxSeconds: WARMUP + SECONDS + 300,
       reportAttackSends: true,
     });
+    const meter = setTimeout(() => {
+      t0 = Date.now();
+      cpu.start();
+      generatorCpuMs0 = gen.last.cpuMs ?? 0;
+      benchCpu0 = process.cpuUsage();
+    }, WARMUP * 1000);
     const report = await gen.finished;
     clearTimeout(meter);
     if (t0 === 0) throw new Error(`the generator finished within the ${WARMUP} s warm-up`);
-    const used = cpu.stop();
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const used = {
+      ...cpu.stop(),
+      generator: ((report.cpuMs ?? 0) - generatorCpuMs0) / 1000,
+      'bench process': (benchCpu.user + benchCpu.system) / 1e6,
+    };
     const seconds = (Date.now() - t0) / 1000;
     if (report.acked < plan.count) throw new Error(`generator stopped at ${report.acked}/${plan.count}: ${gen.errors.join('; ')}`);
     // The alerts of the last attacks, and their notifications.
@@ -154,7 +188,7 @@ async function atRate(rate: number): Promise<RateResult> {
       return first;
     };
     const until = Date.now() + 180_000;
-    while (Date.now() < until && (onTopic.size < expected || [...onTopic.keys()].some((id) => !delivered().has(id))))
+    while (Date.now() < until && (onTopic.size < expected || (NOTIFY && [...onTopic.keys()].some((id) => !delivered().has(id)))))
       await new Promise((r) => setTimeout(r, 250));
     const hook = delivered();
     const sentAt = new Map((report.attackSends ?? []).map(([i, at]) => [schedule.eventId(i), at]));
@@ -224,6 +258,8 @@ export async function run(): Promise<void> {
   console.log(
     `rates: ${RATES.join(', ')} events/s, each ${WARMUP} s of warm-up then ${SECONDS} s measured; load average at start ${machineLoad()}`,
   );
+  if (SERVICES.length < ALL_SERVICES.length)
+    console.log(`services running: ${SERVICES.join(', ')} (not: ${ALL_SERVICES.filter((n) => !SERVICES.includes(n)).join(', ')})`);
   const results: RateResult[] = [];
   for (const rate of RATES) results.push(await atRate(rate));
   const quantiles = (xs: number[]) => [50, 95, 99, 100].map((p) => ms(pct(xs, p))).join(' / ');
@@ -236,7 +272,7 @@ export async function run(): Promise<void> {
         'alerts seen/expected': `${r.alerts.length + r.warmAlerts.length}/${r.alertsExpected}`,
         '→ alert p50/p95/p99/max ms': quantiles(r.alerts),
         'from the send (n)': `${quantiles(r.alertsFromSend)} (${r.alertsFromSend.length})`,
-        '→ notification p50/p95/p99/max ms': quantiles(r.notifications),
+        '→ notification p50/p95/p99/max ms': NOTIFY ? quantiles(r.notifications) : 'no alert router',
         'load avg after': r.load,
       },
       {
@@ -246,7 +282,7 @@ export async function run(): Promise<void> {
         'alerts seen/expected': `${r.warmAlerts.length} of them`,
         '→ alert p50/p95/p99/max ms': quantiles(r.warmAlerts),
         'from the send (n)': '',
-        '→ notification p50/p95/p99/max ms': quantiles(r.warmNotifications),
+        '→ notification p50/p95/p99/max ms': NOTIFY ? quantiles(r.warmNotifications) : '',
         'load avg after': '',
       },
     ]),

@@ -18,6 +18,7 @@ export function benchPipeline(
   standinsEnv: PipelineOptions['standinsEnv'],
   portOffset: number,
   overrides?: PipelineOptions['overrides'],
+  only?: PipelineOptions['only'],
 ): ReturnType<typeof startPipeline> {
   return startPipeline({
     root: ROOT,
@@ -27,6 +28,7 @@ export function benchPipeline(
     standinsEnv,
     portOffset,
     ...(overrides ? { overrides } : {}),
+    ...(only ? { only } : {}),
     onLog: () => undefined,
   });
 }

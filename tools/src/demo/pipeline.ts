@@ -30,6 +30,8 @@ export interface PipelineOptions {
   overrides?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Port offset, so a test run does not collide with a demo on the default ports. */
   portOffset?: number;
+  /** Start only these services (a bench of part of the pipeline); default all five. */
+  only?: readonly ServiceName[];
   logLevel?: string;
   onLog: (service: string, line: string) => void;
 }
@@ -84,7 +86,8 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
     },
   };
   const set = new ServiceSet();
-  const specs: ServiceSpec[] = (Object.keys(SERVICE_PORTS) as ServiceName[]).map((name) => ({
+  const names = (Object.keys(SERVICE_PORTS) as ServiceName[]).filter((name) => !o.only || o.only.includes(name));
+  const specs: ServiceSpec[] = names.map((name) => ({
     name,
     script: join(o.root, 'apps', name, 'dist', 'main.js'),
     port: ports[name],
