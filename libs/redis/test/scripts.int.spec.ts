@@ -1,6 +1,7 @@
-import { Metrics, silentLogger } from '@vigil/runtime';
-import { testRedisUrl, uniqueName, waitFor } from '@vigil/testing';
-import { Redis, RedisEnvSchema, createRedis, defineScripts } from './index';
+import type { Metrics } from '@vigil/runtime';
+import { uniqueName } from '@vigil/testing';
+import { Redis, defineScripts } from '../src';
+import { closeTestRedis, connectTestRedis, snapshot } from './harness';
 
 type WithScripts = Redis & {
   vigilTestIncrBy(key: string, by: number): Promise<number>;
@@ -11,13 +12,9 @@ describe('defineScripts: Lua scripts as ioredis commands', () => {
   let redis: Redis;
   let metrics: Metrics;
   beforeEach(async () => {
-    metrics = new Metrics('test', { defaultMetrics: false });
-    redis = createRedis(RedisEnvSchema.parse({ REDIS_URL: testRedisUrl() }), silentLogger(), 'vigil-test', {}, metrics);
-    await waitFor('redis ready', () => redis.status === 'ready');
+    ({ redis, metrics } = await connectTestRedis());
   });
-  afterEach(async () => {
-    if (redis.status !== 'end') await redis.quit();
-  });
+  afterEach(() => closeTestRedis(redis));
 
   it('defines fixed-key and caller-counted scripts that run as EVALSHA once Redis has them', async () => {
     defineScripts(redis, {
@@ -29,11 +26,7 @@ describe('defineScripts: Lua scripts as ioredis commands', () => {
     expect(await r.vigilTestIncrBy(key, 2)).toBe(2);
     expect(await r.vigilTestIncrBy(key, 3)).toBe(5);
     expect(await r.vigilTestEcho(1, key, 'x')).toEqual([key, 'x']);
-    const calls = async (command: string) =>
-      (await metrics.registry.getSingleMetric('vigil_redis_commands_total')!.get()).values
-        .filter((v) => v.labels.command === command && v.labels.outcome === 'ok')
-        .reduce((n, v) => n + v.value, 0);
-    expect(await calls('evalsha')).toBeGreaterThan(0);
+    expect((await snapshot(metrics, 'vigil_redis_commands_total')).get('command=evalsha,outcome=ok')).toBeGreaterThan(0);
     await redis.del(key);
   });
 

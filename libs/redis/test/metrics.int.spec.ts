@@ -1,21 +1,7 @@
-import { Metrics, silentLogger } from '@vigil/runtime';
+import type { Metrics } from '@vigil/runtime';
 import { testRedisUrl, uniqueName, waitFor } from '@vigil/testing';
-import { Redis, RedisEnvSchema, createRedis, instrumentRedis } from './index';
-
-type Counts = Map<string, number>;
-
-/** Every series of a counter as "label=value,...", for deltas. */
-async function snapshot(metrics: Metrics, name: string): Promise<Counts> {
-  const out: Counts = new Map();
-  for (const v of (await metrics.registry.getSingleMetric(name)!.get()).values) {
-    const key = Object.entries(v.labels)
-      .filter(([k]) => k !== 'service')
-      .map(([k, x]) => `${k}=${x}`)
-      .join(',');
-    out.set(key, v.value);
-  }
-  return out;
-}
+import { Redis, instrumentRedis } from '../src';
+import { closeTestRedis, connectTestRedis, snapshot, type Counts } from './harness';
 
 function delta(after: Counts, before: Counts): Record<string, number> {
   const out: Record<string, number> = {};
@@ -29,14 +15,10 @@ describe('Redis metrics (createRedis with metrics)', () => {
   const key = (k: string) => `${uniqueName('redis-metrics')}:${k}`;
 
   beforeEach(async () => {
-    metrics = new Metrics('test', { defaultMetrics: false });
-    redis = createRedis(RedisEnvSchema.parse({ REDIS_URL: testRedisUrl() }), silentLogger(), 'vigil-test', {}, metrics);
-    await waitFor('redis ready', () => redis.status === 'ready');
+    ({ redis, metrics } = await connectTestRedis());
   });
 
-  afterEach(async () => {
-    if (redis.status !== 'end') await redis.quit();
-  });
+  afterEach(() => closeTestRedis(redis));
 
   const measure = async (work: () => Promise<unknown>) => {
     const [c0, r0] = [await snapshot(metrics, 'vigil_redis_commands_total'), await snapshot(metrics, 'vigil_redis_round_trips_total')];
