@@ -13,7 +13,7 @@ import { dlqMessage, type ConsumedMessage, type OutMessage } from '@vigil/kafka'
 import { TimeSlicer, type Logger } from '@vigil/runtime';
 import { buildAlert } from './domain/alert';
 import type { RuleSet } from './domain/compile';
-import { groupCalls, planEvent, type PlannedUpdate, type TimeSettings } from './domain/plan';
+import { groupCalls, planEvent, type BatchCall, type PlannedUpdate, type TimeSettings } from './domain/plan';
 import { MemoryWindowStore, type EventStatus, type KeyCall, type KeyResult } from './domain/window';
 import type { CorrelationMetrics } from './metrics';
 
@@ -74,6 +74,16 @@ export interface BatchOutput {
   readonly alertDeliveries: ReadonlyArray<{ rule: string; delivery: 'new' | 'republished' }>;
 }
 
+/** A batch parsed and planned, before its window updates reach the store. */
+interface Planned {
+  /** DLQ records so far; alerts are added once the store has answered. */
+  readonly out: OutMessage[];
+  /** The consumed message behind each event that updates a window (for DLQ evidence). */
+  readonly source: Map<string, ConsumedMessage>;
+  readonly deadLetterKinds: string[];
+  readonly calls: BatchCall[];
+}
+
 type Parsed = { ok: true; event: SecurityEvent } | DecodeFailure;
 
 /** Validated-topic bytes in; a SecurityEvent v1 or the reason it cannot be one. */
@@ -105,67 +115,29 @@ export class CorrelationEngine {
   ) {}
 
   async process(messages: readonly ConsumedMessage[], nowMs: number): Promise<BatchOutput> {
+    const { topics } = this.settings;
     const ruleSet = this.rules(); // one snapshot per batch: a reload never splits a batch
-    // Batches in flight together (the consumer's pipeline) plan side by side now that planning
+    // Batches in flight together (the consumer's pipeline) plan side by side, since planning
     // pauses for the event loop, but reach the store in the order process() was called, as before.
     const turn = this.storeTurn;
-    let handedOver!: () => void;
-    this.storeTurn = new Promise<void>((resolve) => (handedOver = resolve));
+    let handOver!: () => void;
+    this.storeTurn = new Promise<void>((resolve) => (handOver = resolve));
+    let planned: Planned;
+    let results: KeyResult[];
     try {
-      return await this.processInTurn(messages, nowMs, ruleSet, turn, handedOver);
+      planned = await this.plan(messages, nowMs, ruleSet);
+      await turn;
+      const applied = this.store.apply(
+        planned.calls.map((c) => c.call),
+        nowMs,
+      );
+      handOver();
+      results = await applied;
     } finally {
-      handedOver();
+      handOver();
     }
-  }
-
-  private async processInTurn(
-    messages: readonly ConsumedMessage[],
-    nowMs: number,
-    ruleSet: RuleSet,
-    turn: Promise<void>,
-    handedOver: () => void,
-  ): Promise<BatchOutput> {
-    const { topics, time } = this.settings;
-    const out: OutMessage[] = [];
-    const updates: PlannedUpdate[] = [];
-    const source = new Map<string, ConsumedMessage>();
-    const deadLetterKinds: string[] = [];
+    const { out, source, deadLetterKinds, calls } = planned;
     const alertDeliveries: Array<{ rule: string; delivery: 'new' | 'republished' }> = [];
-    const slicer = new TimeSlicer(this.settings.planSliceMs ?? PLAN_SLICE_MS);
-    for (const m of messages) {
-      if (slicer.due()) await slicer.pause();
-      const p = parseEvent(m.value, this.settings.decode);
-      if (!p.ok) {
-        deadLetterKinds.push(p.kind);
-        this.logger.warn(
-          { topic: m.topic, partition: m.partition, offset: m.offset, kind: p.kind, reason: p.reason },
-          'event dead-lettered',
-        );
-        out.push(dlqMessage(topics.alertsDlq, SERVICE, m, p));
-        continue;
-      }
-      const plan = planEvent(ruleSet, p.event, sampleOf(p.event, m.value!), m.partition, nowMs, time);
-      if (plan.future) {
-        this.metrics.futureEvents.inc();
-        this.logger.debug(
-          { event_id: p.event.event_id, timestamp: p.event.timestamp },
-          'event stamped beyond the future cap; not evaluated',
-        );
-        continue;
-      }
-      for (const r of plan.ungrouped) this.metrics.ungrouped.inc({ rule: r });
-      if (plan.updates.length > 0 && !source.has(p.event.event_id)) source.set(p.event.event_id, m);
-      updates.push(...plan.updates);
-    }
-
-    const calls = groupCalls(updates, time);
-    await turn;
-    const applied = this.store.apply(
-      calls.map((c) => c.call),
-      nowMs,
-    );
-    handedOver();
-    const results = await applied;
 
     const alerts: Alert[] = [];
     const published: PublishedRef[] = [];
@@ -225,6 +197,42 @@ export class CorrelationEngine {
     // Window updates happened in Redis whatever becomes of the batch: counted now.
     for (const [rule, byStatus] of counts) for (const [outcome, n] of byStatus) this.metrics.windowUpdates.inc({ rule, outcome }, n);
     return { messages: out, published, alerts, deadLetterKinds, alertDeliveries };
+  }
+
+  /** Parses the batch at the edge (DLQ records for what fails) and plans its window updates. */
+  private async plan(messages: readonly ConsumedMessage[], nowMs: number, ruleSet: RuleSet): Promise<Planned> {
+    const { topics, time } = this.settings;
+    const out: OutMessage[] = [];
+    const updates: PlannedUpdate[] = [];
+    const source = new Map<string, ConsumedMessage>();
+    const deadLetterKinds: string[] = [];
+    const slicer = new TimeSlicer(this.settings.planSliceMs ?? PLAN_SLICE_MS);
+    for (const m of messages) {
+      if (slicer.due()) await slicer.pause();
+      const p = parseEvent(m.value, this.settings.decode);
+      if (!p.ok) {
+        deadLetterKinds.push(p.kind);
+        this.logger.warn(
+          { topic: m.topic, partition: m.partition, offset: m.offset, kind: p.kind, reason: p.reason },
+          'event dead-lettered',
+        );
+        out.push(dlqMessage(topics.alertsDlq, SERVICE, m, p));
+        continue;
+      }
+      const plan = planEvent(ruleSet, p.event, sampleOf(p.event, m.value!), m.partition, nowMs, time);
+      if (plan.future) {
+        this.metrics.futureEvents.inc();
+        this.logger.debug(
+          { event_id: p.event.event_id, timestamp: p.event.timestamp },
+          'event stamped beyond the future cap; not evaluated',
+        );
+        continue;
+      }
+      for (const r of plan.ungrouped) this.metrics.ungrouped.inc({ rule: r });
+      if (plan.updates.length > 0 && !source.has(p.event.event_id)) source.set(p.event.event_id, m);
+      updates.push(...plan.updates);
+    }
+    return { out, source, deadLetterKinds, calls: groupCalls(updates, time) };
   }
 
   /** Counts the batch's alerts and dead letters, once `messages` are on the broker (a failed send is retried, not counted twice). */
