@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { TopicIds, TopicSpecs, topicNames, type TopicId, type TopicNames } from '@vigil/contracts';
+import { TopicIds, TopicSpecs, awaitLeaders, topicNames, type TopicId, type TopicNames } from '@vigil/contracts';
 
 /** Brokers of the real Kafka the tests run against (the infra script exports KAFKA_BROKERS). */
 export function testBrokers(): string[] {
@@ -28,7 +28,7 @@ export async function freshTopics(partitions = 3, only: readonly TopicId[] = Top
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false, // kafkajs' wait gives up on a broker still starting; awaitLeaders waits it out
       topics: only.map((id) => ({
         topic: topics[id],
         numPartitions: partitions,
@@ -36,6 +36,10 @@ export async function freshTopics(partitions = 3, only: readonly TopicId[] = Top
         configEntries: [{ name: 'max.message.bytes', value: String(TopicSpecs[id].maxMessageBytes) }],
       })),
     });
+    await awaitLeaders(
+      admin,
+      only.map((id) => topics[id]),
+    );
   } finally {
     await admin.disconnect();
   }

@@ -1,13 +1,12 @@
-import type { ITopicMetadata } from 'kafkajs';
-import { awaitLeaders } from './admin';
+import { awaitLeaders, type LeaderSource } from './topics';
+
+type Metadata = Awaited<ReturnType<LeaderSource['fetchTopicMetadata']>>;
 
 const notHosted = () => Object.assign(new Error('This server does not host this topic-partition'), { retriable: true });
-const meta = (leader: number) => ({
-  topics: [{ name: 't', partitions: [{ partitionId: 0, leader, replicas: [1], isr: [1], partitionErrorCode: 0 }] }] as ITopicMetadata[],
-});
+const meta = (leader: number): Metadata => ({ topics: [{ name: 't', partitions: [{ leader }] }] });
 
 /** A stand-in admin whose metadata answers follow a script (the last answer repeats). */
-function scripted(answers: Array<() => { topics: ITopicMetadata[] }>) {
+function scripted(answers: Array<() => Metadata>) {
   let calls = 0;
   return {
     get calls() {
