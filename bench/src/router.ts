@@ -5,6 +5,9 @@
  *    state, up to the committed offset; next to a bare kafkajs consumer draining the same topic.
  *  - latency: alert on the topic (produce acknowledged) → notification delivered at the stand-in,
  *    one alert at a time, group_wait 0; next to a bare produce → consume round trip.
+ *  - a storm of distinct groups: alerts that each open a group of their own (a distributed attack
+ *    from many addresses), so each costs a whole notification (group state, flush claim, delivery
+ *    job, webhook POST, notification record); notifications/s and CPU per notification.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,10 +19,13 @@ import { topicNames } from '@vigil/contracts';
 import { startWebhookReceiverStandin, type WebhookReceiverStandin } from '@vigil/standins';
 import { committedTotal, freshTopics, sleep, testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
 import { pct } from './lib';
+import { CpuMeter, infraPids, machineLoad } from './procstat';
 
 const BURST = 5_000;
 const PER_GROUP = 50;
 const LATENCY_SAMPLES = 150;
+/** Alerts of the storm part, each its own group: one notification each. */
+const STORM = Number(process.env.BENCH_ROUTER_STORM ?? 1_000);
 const SECRET = 'bench-webhook-secret-0123456789abcdef0123';
 const ROOT = resolve(__dirname, '../..');
 
@@ -149,8 +155,26 @@ export async function run(): Promise<void> {
       120_000,
     );
 
+    // A storm of distinct groups: every alert its own notification.
+    const meter = new CpuMeter(() => ({ router: child.pid, ...infraPids() }));
+    const stormLoad = machineLoad();
+    meter.start();
+    const s0 = Date.now();
+    const storm = Array.from({ length: STORM }, (_, i) => ({
+      key: `storm-${i}`,
+      value: alertJson(`storm-${i}`, `198.20.${Math.floor(i / 250)}.${i % 250}`),
+    }));
+    for (let i = 0; i < storm.length; i += 500) await producer.send({ topic: topics.alerts, acks: -1, messages: storm.slice(i, i + 500) });
+    await waitUntil(
+      'one notification per storm alert',
+      () => (seen(), [...delivered.keys()].filter((k) => k.startsWith('storm-')).length >= STORM),
+      300_000,
+    );
+    const stormSecs = (Date.now() - s0) / 1000;
+    const stormCpu = meter.stop();
+
     // Baseline throughput: a bare consumer draining the same topic from the start.
-    const total = BURST + LATENCY_SAMPLES + 1;
+    const total = BURST + LATENCY_SAMPLES + 1 + STORM;
     const drain = kafka.consumer({ groupId: uniqueName('bench-drain'), maxWaitTimeInMs: 50 });
     await drain.connect();
     await drain.subscribe({ topic: topics.alerts, fromBeginning: true });
@@ -178,6 +202,11 @@ export async function run(): Promise<void> {
     console.log(`  router:  p50 ${pct(lat, 50)} ms   p99 ${pct(lat, 99)} ms   max ${lat[lat.length - 1]} ms`);
     console.log(
       `  bare produce→consume: p50 ${pct(base, 50)} ms   p99 ${pct(base, 99)} ms   ratio p99 router/bare = ${(pct(lat, 99) / Math.max(1, pct(base, 99))).toFixed(2)}`,
+    );
+    const perNote = (sec: number | undefined) => (sec === undefined ? '-' : ((sec * 1000) / STORM).toFixed(2));
+    console.log(`a storm of ${STORM} alerts in ${STORM} groups (one notification each; load average at start ${stormLoad})`);
+    console.log(
+      `  ${(STORM / stormSecs).toFixed(0)} notifications/s (${stormSecs.toFixed(2)} s); CPU ms per notification: router ${perNote(stormCpu.router)}, redis ${perNote(stormCpu.redis)}, kafka ${perNote(stormCpu.kafka)}`,
     );
     console.log(`  webhook signature failures at the stand-in: ${hook.rejected.length}`);
   } finally {
