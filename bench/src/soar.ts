@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sendOutbound } from '@vigil/runtime';
 import { startFirewallStandin, type FirewallStandin } from '@vigil/standins';
 import { freshTopics, produceRaw, sleep, testBrokers, testRedisUrl, uniqueName } from '@vigil/testing';
 import { pct } from './lib';
@@ -105,19 +106,20 @@ async function startSoar(fw: FirewallStandin, namespace: string): Promise<{ proc
   }
 }
 
-/** The ceiling: bare PUTs from this process to the stand-in, CONCURRENCY in flight. */
+/** The ceiling: bare PUTs from this process to the stand-in, CONCURRENCY in flight, on the client the connectors use. */
 async function bareRate(fw: FirewallStandin): Promise<number> {
   let next = 0;
   const started = process.hrtime.bigint();
   const worker = async () => {
     while (next < BURST) {
       const i = next++;
-      const res = await fetch(`${fw.url}/v1/blocks/${encodeURIComponent(`198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`)}`, {
+      await sendOutbound({
         method: 'PUT',
+        url: `${fw.url}/v1/blocks/${encodeURIComponent(`198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`)}`,
         headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ comment: 'baseline' }),
+        timeoutMs: 10_000,
       });
-      await res.arrayBuffer();
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));

@@ -6,3 +6,4 @@ export * from './nest';
 export type { Counter, Gauge, Histogram } from 'prom-client';
 export * from './retry';
 export * from './slicer';
+export * from './outbound';

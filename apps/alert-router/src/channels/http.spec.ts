@@ -2,7 +2,7 @@ import { isRetriableStatus, retryAfterOf, type HttpAnswer } from './http';
 
 const NOW = Date.parse('2026-11-29T12:00:00.000Z');
 function answer(status: number, headers: Record<string, string>, body = ''): HttpAnswer {
-  return { status, headers: new Headers(headers), body };
+  return { status, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])), body };
 }
 
 describe('retryAfterOf', () => {

@@ -1,31 +1,14 @@
-import { parseRetryAfter } from '@vigil/runtime';
+import type { IncomingHttpHeaders } from 'node:http';
+import { OutboundError, headerValue, parseRetryAfter, sendOutbound } from '@vigil/runtime';
 
 /** An HTTP answer with its body read up to a bound (a destination cannot make us buffer megabytes). */
 export interface HttpAnswer {
   status: number;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
   body: string;
 }
 
 export const MAX_ANSWER_BYTES = 64 * 1024;
-
-async function readBounded(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Failure to reach the destination at all: always worth retrying. */
 export class NetworkError extends Error {
@@ -36,25 +19,24 @@ export class NetworkError extends Error {
 }
 
 /**
- * POSTs and reads the answer. Network failures become a NetworkError whose message names the
- * failure (ECONNREFUSED, timeout) but never the URL, which may carry a token (Slack webhooks).
+ * POSTs and reads the answer (keep-alive, no redirects followed). Network failures become a
+ * NetworkError whose message names the failure (ECONNREFUSED, timeout) but never the URL, which
+ * may carry a token (Slack webhooks).
  */
 export async function post(url: string, init: { headers: Record<string, string>; body: string; timeoutMs: number }): Promise<HttpAnswer> {
-  let res: Response;
   try {
-    res = await fetch(url, {
+    return await sendOutbound({
       method: 'POST',
+      url,
       headers: init.headers,
       body: init.body,
-      signal: AbortSignal.timeout(init.timeoutMs),
-      redirect: 'error',
+      timeoutMs: init.timeoutMs,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
     });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `timed out after ${init.timeoutMs} ms` : (e.cause?.code ?? e.name);
-    throw new NetworkError(`request failed: ${why}`);
+    if (!(err instanceof OutboundError)) throw err;
+    throw new NetworkError(`request failed: ${err.failure === 'timeout' ? `timed out after ${init.timeoutMs} ms` : err.detail}`);
   }
-  return { status: res.status, headers: res.headers, body: await readBounded(res) };
 }
 
 /** 408, 425, 429 and 5xx may succeed later; any other 4xx will fail the same way again. */
@@ -70,7 +52,7 @@ const MAX_RETRY_AFTER_MS = 15 * 60_000;
  * date), else a JSON body's `retry_after` in seconds (the form some webhook APIs use on 429).
  */
 export function retryAfterOf(answer: HttpAnswer, nowMs: number): number | undefined {
-  const header = parseRetryAfter(answer.headers.get('retry-after'), nowMs);
+  const header = parseRetryAfter(headerValue(answer.headers, 'retry-after'), nowMs);
   if (header !== null) return header;
   if (answer.status !== 429 || !answer.body.trimStart().startsWith('{')) return undefined;
   try {
