@@ -170,8 +170,9 @@ describe('ingest against a real broker', () => {
 describe('ingest killed mid-batch', () => {
   const main = join(__dirname, '..', 'dist', 'main.js');
 
-  function spawnIngest(namespace: string, groupId: string): ChildProcess {
-    return spawn(process.execPath, [main], {
+  /** An ingest process, with the last 8 KB of what it wrote kept for a failure message. */
+  function spawnIngest(namespace: string, groupId: string): { proc: ChildProcess; output: () => string } {
+    const proc = spawn(process.execPath, [main], {
       env: {
         ...process.env,
         KAFKA_BROKERS: testBrokers().join(','),
@@ -181,8 +182,34 @@ describe('ingest killed mid-batch', () => {
         HTTP_PORT: '0',
         LOG_LEVEL: 'warn',
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let tail = '';
+    const keep = (c: Buffer) => (tail = (tail + c.toString('utf8')).slice(-8_000));
+    proc.stdout!.on('data', keep);
+    proc.stderr!.on('data', keep);
+    return { proc, output: () => tail };
+  }
+
+  /** Waits like waitFor, but stops at once if the process exits, and puts its output in the error. */
+  async function whileRunning(
+    ingest: { proc: ChildProcess; output: () => string },
+    what: string,
+    check: () => Promise<boolean>,
+    timeoutMs: number,
+  ) {
+    const exited = () => ingest.proc.exitCode !== null || ingest.proc.signalCode !== null;
+    let outcome: 'done' | 'exited';
+    try {
+      outcome = await waitFor(what, async () => (exited() ? 'exited' : (await check()) ? 'done' : false), timeoutMs, 250);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\ningest's last output:\n${ingest.output()}`);
+    }
+    if (outcome === 'exited') {
+      throw new Error(
+        `ingest exited (${ingest.proc.exitCode ?? ingest.proc.signalCode}) while waiting for ${what}; its last output:\n${ingest.output()}`,
+      );
+    }
   }
 
   it('has every accepted event on the validated topic after a kill -9 and restart (duplicates allowed, loss not)', async () => {
@@ -209,20 +236,34 @@ describe('ingest killed mid-batch', () => {
     const first = spawnIngest(namespace, groupId);
     let before: number;
     try {
-      await waitFor('ingest to commit a first batch', async () => (await committedTotal(groupId, topics.eventsRaw)) > 0, 60_000, 20);
+      await whileRunning(
+        first,
+        'ingest to commit a first batch',
+        async () => (await committedTotal(groupId, topics.eventsRaw)) > 0,
+        60_000,
+      );
     } finally {
-      first.kill('SIGKILL');
-      await new Promise((r) => first.once('exit', r));
+      if (first.proc.exitCode === null && first.proc.signalCode === null) {
+        first.proc.kill('SIGKILL');
+        await new Promise((r) => first.proc.once('exit', r));
+      }
       before = await committedTotal(groupId, topics.eventsRaw);
     }
     for (let c = half; c < 2 * half; c++) await produceChunk(c);
 
     const second = spawnIngest(namespace, groupId);
     try {
-      await waitFor('all raw offsets committed', async () => (await committedTotal(groupId, topics.eventsRaw)) === total, 120_000, 500);
+      await whileRunning(
+        second,
+        'all raw offsets committed',
+        async () => (await committedTotal(groupId, topics.eventsRaw)) === total,
+        120_000,
+      );
     } finally {
-      second.kill('SIGTERM');
-      await new Promise((r) => second.once('exit', r));
+      if (second.proc.exitCode === null && second.proc.signalCode === null) {
+        second.proc.kill('SIGTERM');
+        await new Promise((r) => second.proc.once('exit', r));
+      }
     }
     const out = await readTopic(topics.events, total, { timeoutMs: 60_000, settleMs: 1000 });
     const seen = new Set(out.map((m) => (JSON.parse(m.value.toString()) as { event_id: string }).event_id));
