@@ -74,6 +74,16 @@ describe('sendOutbound', () => {
     expect(new Set(seen.map((s) => s.socket)).size).toBe(1);
   });
 
+  it("stops reusing an idle connection before the server's announced keep-alive timeout", async () => {
+    const { server, base, seen } = await start((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 3_000; // announced as "Keep-Alive: timeout=3"; Node's client then keeps it 2 s
+    await sendOutbound({ method: 'POST', url: `${base}/hook`, headers: {}, body: 'a', timeoutMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 2_500));
+    await sendOutbound({ method: 'POST', url: `${base}/hook`, headers: {}, body: 'b', timeoutMs: 5_000 });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.socket).not.toBe(seen[0]!.socket);
+  });
+
   it('keeps at most maxAnswerBytes of a large answer', async () => {
     const { base } = await start((_req, res) => res.end('x'.repeat(200_000)));
     const a = await sendOutbound({ method: 'GET', url: `${base}/big`, headers: {}, timeoutMs: 5_000, maxAnswerBytes: 1_000 });

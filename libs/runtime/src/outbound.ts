@@ -41,13 +41,22 @@ export class OutboundError extends Error {
 }
 
 /**
+ * How long an idle pooled connection is kept. Below common server idle timeouts (Node's 5 s, load
+ * balancers' 60 s), so that we close first rather than send on a connection the server is closing
+ * (ECONNRESET). Node also honours a shorter `Keep-Alive: timeout=N` hint from the server, but only
+ * when an agent timeout is set at all. A request in progress is not cut by it (checked with a
+ * server answering after 4.8 s): its deadline is the request's own `timeoutMs`.
+ */
+export const IDLE_CONNECTION_MS = 4_000;
+
+/**
  * Keep-alive connection pools shared by every outbound call of the process; TLS verification as
  * Node's defaults (system roots plus NODE_EXTRA_CA_CERTS). Measured against the global `fetch` with
  * `AbortSignal.timeout`, a POST cost a third to half the CPU (docs/performance.md, "Alert router").
  */
 const AGENTS: Readonly<Record<string, http.Agent>> = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_CONNECTION_MS }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_CONNECTION_MS }),
 };
 
 /** Sends one request and reads its answer, bounded in time and size. Rejects only with OutboundError. */

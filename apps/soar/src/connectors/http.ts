@@ -31,7 +31,7 @@ export async function httpCall(call: HttpCall, audit: Record<string, string>): P
   } catch (err) {
     if (!(err instanceof OutboundError)) throw err;
     const why = err.failure === 'timeout' ? `no answer within ${call.timeoutMs} ms` : err.detail;
-    throw new ConnectorError(`${call.method} ${audit.path ?? call.url} failed: ${why}`, true, audit);
+    throw new ConnectorError(`${call.method} ${audit.path ?? 'request'} failed: ${why}`, true, audit); // never the URL: it may carry credentials
   }
 }
 
