@@ -100,30 +100,46 @@ export function topicNames(namespace?: string): TopicNames {
 
 const LEADER_TIMEOUT_MS = 30_000;
 
-/** The one admin call `awaitLeaders` makes (kafkajs' `Admin` has it); typed here so contracts stay free of a client. */
+/** The two admin calls `awaitLeaders` makes (kafkajs' `Admin` has both); typed here so contracts stay free of a client. */
 export interface LeaderSource {
   fetchTopicMetadata(args: { topics: string[] }): Promise<{ topics: Array<{ name: string; partitions: Array<{ leader: number }> }> }>;
+  /** ListOffsets, answered by each partition's leader itself; rejects while a leader does not serve the partition yet. */
+  fetchTopicOffsets(topic: string): Promise<unknown>;
 }
 
 /**
- * Waits until every partition of `topics` has a leader. kafkajs' `createTopics({ waitForLeaders })`
- * fails on the first "This server does not host this topic-partition" that a broker answers while
- * it is still loading (first start after `infra up` with many partitions on disk), although the
- * topics were created; that stopped `./vigil demo`, and test set-ups on a freshly started broker. Retriable errors are waited out here, bounded;
- * any other error is thrown as it is.
+ * Waits until every partition of `topics` has a leader that serves it. Two steps, each waited out
+ * while the broker answers with a retriable error, bounded by `timeoutMs`:
+ *  - metadata names a leader for every partition. kafkajs' `createTopics({ waitForLeaders })`
+ *    instead fails on the first "This server does not host this topic-partition" that a broker
+ *    answers while it is still loading (first start after `infra up` with many partitions on disk),
+ *    although the topics were created; that stopped `./vigil demo`, and test set-ups;
+ *  - each leader answers ListOffsets for the partition. KRaft metadata names the leader a moment
+ *    before the leader has the partition ("not the leader for that topic-partition"); a produce in
+ *    that moment fails for that partition, and kafkajs retries the whole request, so a producer
+ *    that is not idempotent wrote the other partitions' messages twice (seen in 6 of 10 tries
+ *    right after creating topics; none once this step was added).
+ * Any other error is thrown as it is.
  */
 export async function awaitLeaders(admin: LeaderSource, topics: string[], timeoutMs = LEADER_TIMEOUT_MS, everyMs = 100): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = 'no metadata yet';
+  let led = false;
   for (;;) {
     try {
-      const meta = await admin.fetchTopicMetadata({ topics });
-      const waiting = topics.filter((name) => {
-        const t = meta.topics.find((m) => m.name === name);
-        return !t || t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0);
-      });
-      if (waiting.length === 0) return;
-      last = `no leader yet for ${waiting.join(', ')}`;
+      if (!led) {
+        const meta = await admin.fetchTopicMetadata({ topics });
+        const waiting = topics.filter((name) => {
+          const t = meta.topics.find((m) => m.name === name);
+          return !t || t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0);
+        });
+        if (waiting.length > 0) last = `no leader yet for ${waiting.join(', ')}`;
+        else led = true;
+      }
+      if (led) {
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
     } catch (err) {
       if ((err as { retriable?: boolean }).retriable !== true) throw err;
       last = (err as Error).message;
