@@ -123,28 +123,31 @@ export interface LeaderSource {
  */
 export async function awaitLeaders(admin: LeaderSource, topics: string[], timeoutMs = LEADER_TIMEOUT_MS, everyMs = 100): Promise<void> {
   const until = Date.now() + timeoutMs;
-  let last = 'no metadata yet';
-  let led = false;
-  for (;;) {
-    try {
-      if (!led) {
-        const meta = await admin.fetchTopicMetadata({ topics });
-        const waiting = topics.filter((name) => {
-          const t = meta.topics.find((m) => m.name === name);
-          return !t || t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0);
-        });
-        if (waiting.length > 0) last = `no leader yet for ${waiting.join(', ')}`;
-        else led = true;
+  /** Repeats `check` (what it still waits for, or null once ready) until ready, the deadline, or an error that is not retriable. */
+  const step = async (check: () => Promise<string | null>): Promise<void> => {
+    for (;;) {
+      let waiting: string | null;
+      try {
+        waiting = await check();
+      } catch (err) {
+        if ((err as { retriable?: boolean }).retriable !== true) throw err;
+        waiting = (err as Error).message;
       }
-      if (led) {
-        for (const topic of topics) await admin.fetchTopicOffsets(topic);
-        return;
-      }
-    } catch (err) {
-      if ((err as { retriable?: boolean }).retriable !== true) throw err;
-      last = (err as Error).message;
+      if (waiting === null) return;
+      if (Date.now() >= until) throw new Error(`topics created but not ready after ${timeoutMs / 1000} s: ${waiting}`);
+      await new Promise((r) => setTimeout(r, everyMs));
     }
-    if (Date.now() >= until) throw new Error(`topics created but not ready after ${timeoutMs / 1000} s: ${last}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  };
+  await step(async () => {
+    const meta = await admin.fetchTopicMetadata({ topics });
+    const leaderless = topics.filter((name) => {
+      const t = meta.topics.find((m) => m.name === name);
+      return !t || t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0);
+    });
+    return leaderless.length > 0 ? `no leader yet for ${leaderless.join(', ')}` : null;
+  });
+  await step(async () => {
+    for (const topic of topics) await admin.fetchTopicOffsets(topic);
+    return null;
+  });
 }
