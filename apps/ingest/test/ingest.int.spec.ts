@@ -170,8 +170,16 @@ describe('ingest against a real broker', () => {
 describe('ingest killed mid-batch', () => {
   const main = join(__dirname, '..', 'dist', 'main.js');
 
-  /** An ingest process, with the last 8 KB of what it wrote kept for a failure message. */
-  function spawnIngest(namespace: string, groupId: string): { proc: ChildProcess; output: () => string } {
+  interface IngestProcess {
+    proc: ChildProcess;
+    /** The last 8 KB it wrote, for a failure message. */
+    output(): string;
+    running(): boolean;
+    /** Sends `signal` (unless it has exited already) and waits for the exit. */
+    stop(signal: NodeJS.Signals): Promise<void>;
+  }
+
+  function spawnIngest(namespace: string, groupId: string): IngestProcess {
     const proc = spawn(process.execPath, [main], {
       env: {
         ...process.env,
@@ -188,20 +196,25 @@ describe('ingest killed mid-batch', () => {
     const keep = (c: Buffer) => (tail = (tail + c.toString('utf8')).slice(-8_000));
     proc.stdout!.on('data', keep);
     proc.stderr!.on('data', keep);
-    return { proc, output: () => tail };
+    const running = () => proc.exitCode === null && proc.signalCode === null;
+    return {
+      proc,
+      output: () => tail,
+      running,
+      stop: async (signal) => {
+        if (!running()) return;
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill(signal);
+        await exited;
+      },
+    };
   }
 
   /** Waits like waitFor, but stops at once if the process exits, and puts its output in the error. */
-  async function whileRunning(
-    ingest: { proc: ChildProcess; output: () => string },
-    what: string,
-    check: () => Promise<boolean>,
-    timeoutMs: number,
-  ) {
-    const exited = () => ingest.proc.exitCode !== null || ingest.proc.signalCode !== null;
+  async function whileRunning(ingest: IngestProcess, what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs: number) {
     let outcome: 'done' | 'exited';
     try {
-      outcome = await waitFor(what, async () => (exited() ? 'exited' : (await check()) ? 'done' : false), timeoutMs, 250);
+      outcome = await waitFor(what, async () => (!ingest.running() ? 'exited' : (await check()) ? 'done' : false), timeoutMs, everyMs);
     } catch (err) {
       throw new Error(`${(err as Error).message}\ningest's last output:\n${ingest.output()}`);
     }
@@ -241,12 +254,10 @@ describe('ingest killed mid-batch', () => {
         'ingest to commit a first batch',
         async () => (await committedTotal(groupId, topics.eventsRaw)) > 0,
         60_000,
+        20, // kill as soon as a first batch is committed, with the rest still in flight
       );
     } finally {
-      if (first.proc.exitCode === null && first.proc.signalCode === null) {
-        first.proc.kill('SIGKILL');
-        await new Promise((r) => first.proc.once('exit', r));
-      }
+      await first.stop('SIGKILL');
       before = await committedTotal(groupId, topics.eventsRaw);
     }
     for (let c = half; c < 2 * half; c++) await produceChunk(c);
@@ -258,12 +269,10 @@ describe('ingest killed mid-batch', () => {
         'all raw offsets committed',
         async () => (await committedTotal(groupId, topics.eventsRaw)) === total,
         120_000,
+        500,
       );
     } finally {
-      if (second.proc.exitCode === null && second.proc.signalCode === null) {
-        second.proc.kill('SIGTERM');
-        await new Promise((r) => second.proc.once('exit', r));
-      }
+      await second.stop('SIGTERM');
     }
     const out = await readTopic(topics.events, total, { timeoutMs: 60_000, settleMs: 1000 });
     const seen = new Set(out.map((m) => (JSON.parse(m.value.toString()) as { event_id: string }).event_id));
