@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import type { Producer } from 'kafkajs';
 import { parseEnv } from '@vigil/runtime';
-import { readTopic, testBrokers, testRedisUrl, uniqueName, waitFor } from '@vigil/testing';
+import { TEST_PRODUCER_OPTIONS, readTopic, testBrokers, testRedisUrl, uniqueName, waitFor } from '@vigil/testing';
 import { Feed } from '../../tools/src/demo/feed';
 import { DEMO_TOKENS, demoKafka, startPipeline, type RunningPipeline, type ServiceName } from '../../tools/src/demo/pipeline';
 import { StandinsEnvSchema, startStandins, type RunningStandins } from '../../tools/src/standins';
@@ -69,7 +69,7 @@ describe('fuzzing the running pipeline: junk on every topic, fuzzed requests on 
     const kafka = demoKafka(testBrokers().join(','));
     feed = new Feed(kafka, pipeline.topics, () => undefined);
     await feed.start();
-    producer = kafka.producer({ allowAutoTopicCreation: false });
+    producer = kafka.producer(TEST_PRODUCER_OPTIONS);
     await producer.connect();
   });
 

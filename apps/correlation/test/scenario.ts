@@ -2,7 +2,7 @@ import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import { AlertSchema, uuidV5, type Alert, type SecurityEvent } from '@vigil/contracts';
 import { Health, Metrics, parseEnv, silentLogger } from '@vigil/runtime';
-import { readTopic, testBrokers, testKafka, testRedisUrl, uniqueName } from '@vigil/testing';
+import { TEST_PRODUCER_OPTIONS, readTopic, testBrokers, testKafka, testRedisUrl, uniqueName } from '@vigil/testing';
 import { CorrelationModule } from '../src/app.module';
 import { CorrelationEnvSchema, SHIPPED_RULES_DIR } from '../src/config';
 import { CorrelationMetrics } from '../src/metrics';
@@ -48,7 +48,7 @@ export async function startCorrelation(opts: {
 
 /** Produces events keyed by source IP, as ingest does (one attacking address stays in one partition). */
 export async function produceEvents(topic: string, values: Array<SecurityEvent | string>): Promise<void> {
-  const producer = testKafka().producer({ allowAutoTopicCreation: false });
+  const producer = testKafka().producer(TEST_PRODUCER_OPTIONS);
   await producer.connect();
   try {
     for (let i = 0; i < values.length; i += 500) {

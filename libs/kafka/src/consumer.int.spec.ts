@@ -1,5 +1,16 @@
 import { Metrics, silentLogger } from '@vigil/runtime';
-import { committedTotal, freshTopics, produceRaw, readTopic, sleep, testBrokers, testKafka, uniqueName, waitFor } from '@vigil/testing';
+import {
+  TEST_PRODUCER_OPTIONS,
+  committedTotal,
+  freshTopics,
+  produceRaw,
+  readTopic,
+  sleep,
+  testBrokers,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@vigil/testing';
 import { createKafka } from './client';
 import { BatchConsumer, type ConsumedMessage } from './consumer';
 import { dlqMessage } from './dlq';
@@ -243,7 +254,7 @@ describe('BatchConsumer', () => {
 
     it('under a trickle, starts fetches no closer than the interval: fewer, fuller batches, nothing lost', async () => {
       const { topic, groupId, batches, consumer, consumed } = await counting({ minFetchIntervalMs: 200 });
-      const producer = testKafka().producer({ allowAutoTopicCreation: false });
+      const producer = testKafka().producer(TEST_PRODUCER_OPTIONS);
       await producer.connect();
       try {
         await waitFor('joined', () => consumer.isReady);

@@ -20,6 +20,13 @@ export function testKafka(clientId = uniqueName('test')): Kafka {
   return new Kafka({ clientId, brokers: testBrokers(), logLevel: logLevel.NOTHING });
 }
 
+/**
+ * Producer options for tests' own producers: idempotent, so a request kafkajs retries whole (one
+ * partition's leader not serving yet, a broker restart) does not write its other partitions'
+ * messages twice and add records a test then counts.
+ */
+export const TEST_PRODUCER_OPTIONS = { allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 } as const;
+
 /** Creates a fresh namespace with every Vigil topic in it (3 partitions each). */
 export async function freshTopics(partitions = 3, only: readonly TopicId[] = TopicIds): Promise<{ namespace: string; topics: TopicNames }> {
   const namespace = uniqueName('t');
@@ -97,7 +104,7 @@ export async function readTopic(
 }
 
 export async function produceRaw(topic: string, values: Array<Buffer | string>, key?: string): Promise<void> {
-  const producer = testKafka().producer({ allowAutoTopicCreation: false });
+  const producer = testKafka().producer(TEST_PRODUCER_OPTIONS);
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key: key ?? null, value })) });

@@ -128,7 +128,8 @@ export async function runScenario(
     JSON.stringify({ timestamp: 'yesterday', event_type: 'login', severity: 'urgent', source: { application: 'legacy' }, action: 'login' }),
     `{"timestamp":"${new Date().toISOString()}","event_type":"authentication","severity":"low","source":{"application":"x"},"action":"login","details":{"__proto__":{"isAdmin":true}}}`,
   ];
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Idempotent: a retried request must not put a hand-written event on the topic twice.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic: topics.eventsRaw, acks: -1, messages: bad.map((value) => ({ value })) });
   await producer.disconnect();
