@@ -354,7 +354,7 @@ describe('waiting, heartbeats and giving up', () => {
     await sleep(300);
     expect(sink.calls).toHaveLength(0); // lingering: the flush interval is an hour
     active = false;
-    await expect(done).resolves.toBeUndefined();
+    await expect(done).resolves.toEqual([]);
     expect(sink.calls.map((c) => c.ids)).toEqual([['a']]);
   });
 
@@ -366,6 +366,61 @@ describe('waiting, heartbeats and giving up', () => {
     await sleep(100);
     active = false;
     await expect(done).rejects.toBeInstanceOf(BatchAbandoned);
+  });
+});
+
+describe('handing items back after a release time (shared reading)', () => {
+  let r: SinkRunner<Rec> | undefined;
+  afterEach(async () => {
+    await r?.stop();
+    r = undefined;
+  });
+  const ids = (xs: ReadonlyArray<{ record: Rec }>) => xs.map((x) => x.record.id).sort();
+
+  it('hands back every item a sink that is down has not taken, and sends none of them later', async () => {
+    const sink = new FakeSink(LIMITS, () => ({ kind: 'unavailable', reason: 'down' }));
+    const dlq = new FakeDlq();
+    r = runner(sink, dlq, { breakerFailures: 2, breakerOpenMs: 60_000 });
+    const started = Date.now();
+    const left = await r.deliver(items(['a', 'b', 'c']), ctx({ lag: 1 }), 300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(ids(left)).toEqual(['a', 'b', 'c']);
+    expect(r.queuedItems).toBe(0);
+    const calls = sink.calls.length;
+    await sleep(300);
+    expect(sink.calls.length).toBe(calls);
+    expect(dlq.sent).toEqual([]);
+  });
+
+  it('waits for a request in flight at the release time: what it delivered is not handed back, what failed is', async () => {
+    // One slow request of four items: two stored, two failing retriably.
+    const sink = new FakeSink(LIMITS, async (recs) => {
+      await sleep(500);
+      return { kind: 'items', items: recs.map((rec) => (rec.id < 'c' ? { status: 'ok' } : { status: 'retry', reason: 'busy' })) };
+    });
+    r = runner(sink, new FakeDlq());
+    const left = await r.deliver(items(['a', 'b', 'c', 'd']), ctx({ lag: 1 }), 100);
+    expect(sink.calls).toHaveLength(1);
+    expect(ids(left)).toEqual(['c', 'd']);
+    expect(r.queuedItems).toBe(0);
+  });
+
+  it('hands back nothing when the sink takes everything before the release time', async () => {
+    const sink = new FakeSink(LIMITS, (recs) => ok(recs.length));
+    r = runner(sink, new FakeDlq());
+    await expect(r.deliver(items(['a', 'b']), ctx({ lag: 1 }), 5_000)).resolves.toEqual([]);
+  });
+
+  it('still dead-letters what the sink refuses after the release time, instead of handing it back', async () => {
+    const sink = new FakeSink(LIMITS, async (recs) => {
+      await sleep(400);
+      return { kind: 'items', items: recs.map((rec) => (rec.id === 'a' ? { status: 'reject', reason: 'mapping' } : { status: 'ok' })) };
+    });
+    const dlq = new FakeDlq();
+    r = runner(sink, dlq);
+    const left = await r.deliver(items(['a', 'b']), ctx({ lag: 1 }), 100);
+    expect(left).toEqual([]);
+    expect(dlq.records().map((d) => [d.error_kind, d.reason])).toEqual([['sink_rejected', 'mapping']]);
   });
 });
 

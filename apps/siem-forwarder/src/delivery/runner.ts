@@ -36,10 +36,19 @@ export class BatchAbandoned extends Error {
   }
 }
 
-/** One handler call's promise: resolves when every item is acknowledged or dead-lettered. */
-class Ticket {
+/** An item as a batch handler hands it over (and, when released, gets it back). */
+export interface RunnerItem<R extends EncodedRecord> {
+  readonly record: R;
+  readonly msg: ConsumedMessage;
+}
+
+/** One handler call's promise: resolves when every item is acknowledged, dead-lettered or handed back. */
+class Ticket<R extends EncodedRecord> {
   readonly done: Promise<void>;
   closed = false;
+  /** Past the handler's release time: unsent items, and items whose send fails, go back to it. */
+  releasing = false;
+  readonly released: Array<RunnerItem<R>> = [];
   private resolveDone!: () => void;
   private rejectDone!: (err: Error) => void;
 
@@ -74,7 +83,7 @@ type EntryState = 'pending' | 'retry' | 'forced' | 'inflight' | 'settled';
 interface Entry<R extends EncodedRecord> {
   readonly record: R;
   readonly msg: ConsumedMessage;
-  readonly ticket: Ticket;
+  readonly ticket: Ticket<R>;
   readonly queuedAt: number;
   attempts: number;
   notBefore: number;
@@ -148,11 +157,16 @@ export class SinkRunner<R extends EncodedRecord> {
    * Delivers the items of one consumed batch. Resolves when every item is acknowledged by the sink
    * or dead-lettered (durably); throws BatchAbandoned when the consumer stops or loses the partition
    * first, so the batch is not committed and will be redelivered.
+   *
+   * With `releaseAfterMs`, items still not acknowledged that long after the call are handed back
+   * instead of waited for: those queued at once, those in a request when it fails (a request in
+   * flight is waited for, so an item is never both delivered and handed back). Resolves with them;
+   * the caller owns their delivery from then on.
    */
-  async deliver(items: ReadonlyArray<{ record: R; msg: ConsumedMessage }>, ctx: BatchContext): Promise<void> {
+  async deliver(items: ReadonlyArray<RunnerItem<R>>, ctx: BatchContext, releaseAfterMs?: number): Promise<Array<RunnerItem<R>>> {
     if (this.stopped) throw new BatchAbandoned('sink runner stopped');
     const now = Date.now();
-    const ticket = new Ticket(items.length, (ctx.lag ?? 0) > 0);
+    const ticket = new Ticket<R>(items.length, (ctx.lag ?? 0) > 0);
     const tooBig: Array<Entry<R>> = [];
     for (const { record, msg } of items) {
       const entry: Entry<R> = { record, msg, ticket, queuedAt: now, attempts: 0, notBefore: now, state: 'pending' };
@@ -171,7 +185,8 @@ export class SinkRunner<R extends EncodedRecord> {
       void this.deadLetter(tooBig.map((e) => ({ entry: e, kind: 'sink_rejected' as const, reason: `${reason}: ${e.record.bytes} bytes` })));
     }
     this.kick();
-    await this.waitFor(ticket, ctx);
+    await this.waitFor(ticket, ctx, releaseAfterMs === undefined ? Number.POSITIVE_INFINITY : now + releaseAfterMs);
+    return ticket.released;
   }
 
   /** Stops sending: clears timers and aborts requests still in flight. Waiting batches give up. */
@@ -187,7 +202,7 @@ export class SinkRunner<R extends EncodedRecord> {
   // Waiting (the batch handler's side)
   // ---------------------------------------------------------------------------------------------
 
-  private async waitFor(ticket: Ticket, ctx: BatchContext): Promise<void> {
+  private async waitFor(ticket: Ticket<R>, ctx: BatchContext, releaseAt: number): Promise<void> {
     const beatEvery = this.s.heartbeatEveryMs ?? HEARTBEAT_EVERY_MS;
     let lastBeat = Date.now();
     let inactiveSince: number | null = null;
@@ -207,7 +222,10 @@ export class SinkRunner<R extends EncodedRecord> {
             active = false; // a rebalance is under way: this batch may no longer be ours
           }
         }
-        if (active) continue;
+        if (active) {
+          if (now >= releaseAt && !ticket.releasing) this.release(ticket);
+          continue;
+        }
         if (inactiveSince === null) {
           // Stopping or losing the partition: send what this batch still holds right away and give
           // it the grace period to be acknowledged, so a clean stop commits its last batch.
@@ -228,8 +246,34 @@ export class SinkRunner<R extends EncodedRecord> {
     }
   }
 
+  /**
+   * Hands a ticket's queued items back to its handler, and from now on each of its items whose
+   * request fails; items in flight are waited for (an acknowledged item is never handed back).
+   */
+  private release(ticket: Ticket<R>): void {
+    ticket.releasing = true;
+    const keep = (e: Entry<R>) => {
+      if (e.ticket !== ticket) return true;
+      this.handBack(e);
+      return false;
+    };
+    const before = this.pending.length;
+    this.pending = this.pending.filter(keep);
+    if (this.pending.length !== before) this.recountPending();
+    this.retry = this.retry.filter(keep);
+    this.forced = this.forced.map((c) => c.filter(keep)).filter((c) => c.length > 0);
+    this.updateGauges();
+  }
+
+  private handBack(e: Entry<R>): void {
+    e.state = 'settled';
+    this.held--;
+    e.ticket.released.push({ record: e.record, msg: e.msg });
+    e.ticket.settleOne();
+  }
+
   /** Removes a ticket's unsent items from the queues; returns how many there were. */
-  private withdraw(ticket: Ticket): number {
+  private withdraw(ticket: Ticket<R>): number {
     let n = 0;
     const keep = (e: Entry<R>) => {
       if (e.ticket !== ticket) return true;
@@ -489,6 +533,7 @@ export class SinkRunner<R extends EncodedRecord> {
 
   private requeue(e: Entry<R>, notBefore: number): void {
     if (this.dropIfClosed(e)) return;
+    if (e.ticket.releasing) return this.handBack(e);
     e.state = 'retry';
     e.notBefore = notBefore;
     this.retry.push(e);
