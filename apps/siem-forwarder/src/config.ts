@@ -33,6 +33,14 @@ export const ForwarderEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/)
     .optional(),
+  /**
+   * per-sink: one consumer group per sink reads the input (every event fetched and decoded once per
+   * sink). shared: one group reads it once for every sink; a sink that has not taken its share of a
+   * batch within SIEM_SPILL_AFTER_MS (down, slow) gets it through siem.forward.spill.v1 instead.
+   */
+  SIEM_READ_MODE: z.enum(['per-sink', 'shared']).default('per-sink'),
+  /** Shared reading: how long a batch waits for a sink before that sink's unsent share is spilled. */
+  SIEM_SPILL_AFTER_MS: envInt(10_000, 100, 600_000),
   SIEM_PARTITIONS_CONCURRENTLY: envInt(8, 1, 64),
   /** How long the group waits for a silent member before handing its partitions to others. */
   SIEM_SESSION_TIMEOUT_MS: envInt(30_000, 6_000, 300_000),

@@ -73,7 +73,7 @@ export async function startForwarder(raw: Record<string, string>): Promise<Forwa
   const config = forwarderConfig(parseEnv(ForwarderEnvSchema, raw), raw);
   const f = new Forwarder({ config, logger: silentLogger(), metrics: new Metrics('siem-forwarder', { defaultMetrics: false }) });
   await f.start();
-  await waitFor('every sink consumer to join its group', () => f.lanes.every((l) => l.consumer.isReady), 30_000);
+  await waitFor('every consumer to join its group', () => f.consumers.every((c) => c.isReady), 30_000);
   return f;
 }
 

@@ -12,6 +12,7 @@ export const TopicIds = [
   'alertsDlq',
   'responses',
   'forwardDlq',
+  'forwardSpill',
   'notifications',
   'notificationsDlq',
 ] as const;
@@ -68,6 +69,12 @@ export const TopicSpecs: Readonly<Record<TopicId, TopicSpec>> = {
     carries: 'events a SIEM sink refused or gave up on',
     retentionMs: 14 * DAY_MS,
     maxMessageBytes: MIB,
+  },
+  forwardSpill: {
+    name: 'siem.forward.spill.v1',
+    carries: "a SIEM sink's share of events and alerts it could not take in time (shared reading); that sink reads it back",
+    retentionMs: 7 * DAY_MS,
+    maxMessageBytes: EVENT_TOPIC_MAX_BYTES,
   },
   notifications: {
     name: 'security.notifications.v1',

@@ -8,6 +8,7 @@ export class ForwarderMetrics {
   readonly requests: Counter<'sink' | 'outcome'>;
   readonly requestSeconds: Histogram<'sink'>;
   readonly retried: Counter<'sink'>;
+  readonly spilled: Counter<'sink'>;
   readonly flushes: Counter<'sink' | 'reason'>;
   readonly batchEvents: Histogram<'sink'>;
   readonly queued: Gauge<'sink'>;
@@ -44,6 +45,11 @@ export class ForwarderMetrics {
       ['sink'],
     );
     this.retried = shared.counter(`${p}items_retried_total`, 'Items queued for another attempt (retry or resend)', ['sink']);
+    this.spilled = shared.counter(
+      `${p}spilled_total`,
+      'Reading shared: items a sink had not taken within SIEM_SPILL_AFTER_MS (or whose circuit was open), written to the spill topic for it to read back',
+      ['sink'],
+    );
     this.flushes = shared.counter(
       `${p}flushes_total`,
       'Requests sent to a sink, by what triggered them (count, bytes, timer, backlog, retry, split)',

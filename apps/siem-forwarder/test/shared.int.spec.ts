@@ -1,0 +1,111 @@
+import type { TopicNames } from '@vigil/contracts';
+import { committedTotal, freshTopics, produceRaw, readTopic, sleep, waitFor } from '@vigil/testing';
+import { SPILL_ORIGIN_HEADER, SPILL_SINK_HEADER, type Forwarder } from '../src/forwarder';
+import { EVENT_STREAM, dlqRecords, forwarderEnv, newEvent, produceEvents, startForwarder, startSiems, type Siems } from './harness';
+
+jest.setTimeout(120_000);
+
+/** SIEM_READ_MODE=shared: one consumer group reads the input once for every sink. */
+describe('siem-forwarder reading once for every sink', () => {
+  let topics: TopicNames;
+  let namespace: string;
+  let siems: Siems;
+  const forwarders: Forwarder[] = [];
+  const start = async (raw: Record<string, string>) => {
+    const f = await startForwarder(raw);
+    forwarders.push(f);
+    return f;
+  };
+  const shared = (extra: Record<string, string> = {}) =>
+    forwarderEnv(namespace, siems, 'splunk,elasticsearch,sentinel', { SIEM_READ_MODE: 'shared', SIEM_SPILL_AFTER_MS: '1000', ...extra });
+
+  beforeEach(async () => {
+    ({ namespace, topics } = await freshTopics(3, ['events', 'alerts', 'alertsDlq', 'forwardDlq', 'forwardSpill']));
+  });
+  afterEach(async () => {
+    for (const f of forwarders.splice(0)) await f.stop().catch(() => undefined);
+    await siems?.close();
+  });
+
+  it('every sink gets every event from one group; nothing is spilled while every sink keeps up', async () => {
+    siems = await startSiems();
+    const f = await start(shared());
+    const events = Array.from({ length: 300 }, (_, i) => newEvent(i));
+    await produceEvents(topics.events, events);
+    await waitFor(
+      'every sink to have every event',
+      () => siems.splunk.eventCount === 300 && siems.es.count() === 300 && siems.sentinel.rowCount(EVENT_STREAM) === 300,
+    );
+    await waitFor('the shared group to commit every event', async () => (await committedTotal(f.shared!.groupId, topics.events)) === 300);
+    for (const e of events) expect(siems.es.doc(e.event_id)).toBeDefined();
+    expect(await readTopic(topics.forwardSpill, 0, { timeoutMs: 1_000 })).toEqual([]);
+    const consumed = (await f.metrics.shared.consumed.get()).values.filter((v) => v.labels.topic === topics.events);
+    expect(consumed.map((v) => [v.labels.group, v.value])).toEqual([[f.shared!.groupId, 300]]);
+  });
+
+  it('a sink down: the others get everything at once, its share goes to the spill topic, and it catches up from there with nothing lost', async () => {
+    siems = await startSiems();
+    await siems.es.server.goDown();
+    const f = await start(shared());
+    const events = Array.from({ length: 300 }, (_, i) => newEvent(i));
+    await produceEvents(topics.events, events);
+
+    await waitFor(
+      'Splunk and Sentinel to have every event',
+      () => siems.splunk.eventCount === 300 && siems.sentinel.rowCount(EVENT_STREAM) === 300,
+    );
+    // The shared group moves on: Elasticsearch's share is on the spill topic, durably.
+    await waitFor('the shared group to commit every event', async () => (await committedTotal(f.shared!.groupId, topics.events)) === 300);
+    const spilled = await readTopic(topics.forwardSpill, 300, { settleMs: 500 });
+    expect(spilled).toHaveLength(300);
+    for (const m of spilled) {
+      expect(m.headers[SPILL_SINK_HEADER]).toBe('elasticsearch');
+      expect(m.headers[SPILL_ORIGIN_HEADER]).toMatch(new RegExp(`^${topics.events.replace(/\./g, '\\.')}:[0-2]:\\d+$`));
+    }
+    expect(new Set(spilled.map((m) => JSON.parse(m.value.toString()).event_id))).toEqual(new Set(events.map((e) => e.event_id)));
+    expect(siems.es.count()).toBe(0);
+    expect(await committedTotal(f.lane('elasticsearch')!.groupId, topics.forwardSpill)).toBe(0);
+
+    await siems.es.server.comeBack();
+    await waitFor('Elasticsearch to catch up from the spill topic', () => siems.es.count() === 300, 60_000);
+    await waitFor(
+      "Elasticsearch's spill group to commit what it delivered",
+      async () => (await committedTotal(f.lane('elasticsearch')!.groupId, topics.forwardSpill)) === 300,
+    );
+    for (const e of events) expect(siems.es.doc(e.event_id)).toBeDefined();
+    expect(siems.splunk.eventCount).toBe(300); // not sent twice
+    expect(siems.sentinel.rowCount(EVENT_STREAM)).toBe(300);
+    expect(await dlqRecords(topics.forwardDlq, 0, 1_500)).toEqual([]);
+    const spilledMetric = (await f.metrics.spilled.get()).values.map((v) => [v.labels.sink, v.value]);
+    expect(spilledMetric).toEqual([['elasticsearch', 300]]);
+
+    // Back to normal: new events go to Elasticsearch directly again.
+    const later = Array.from({ length: 30 }, (_, i) => newEvent(1000 + i));
+    await produceEvents(topics.events, later);
+    await waitFor('Elasticsearch to have the later events', () => siems.es.count() === 330, 30_000);
+    await sleep(500);
+    expect(await readTopic(topics.forwardSpill, 300, { settleMs: 500 })).toHaveLength(300);
+  });
+
+  it('an unreadable message is dead-lettered once, naming every sink; a spilled item refused by its sink is dead-lettered with its origin', async () => {
+    siems = await startSiems({ esMappings: { 'details.attempt': 'long' } });
+    await siems.es.server.goDown();
+    const f = await start(shared());
+    const bad = newEvent(99, { details: { attempt: 'three' } });
+    await produceRaw(topics.events, [JSON.stringify(newEvent(1)), 'not json', JSON.stringify(bad)], 'p');
+    await waitFor('Splunk to have the two readable events', () => siems.splunk.eventCount === 2);
+    const [unreadable, ...more] = await dlqRecords(topics.alertsDlq, 1);
+    expect(more).toEqual([]);
+    expect(unreadable).toMatchObject({ error_kind: 'invalid_json', destination: 'splunk,elasticsearch,sentinel' });
+    expect(unreadable!.source).toMatchObject({ topic: topics.events, offset: '1' });
+
+    await waitFor('the shared group to commit all three', async () => (await committedTotal(f.shared!.groupId, topics.events)) === 3);
+    await siems.es.server.comeBack();
+    const [refused, ...others] = await dlqRecords(topics.forwardDlq, 1, 30_000);
+    expect(others).toEqual([]);
+    // Read back from the spill topic, refused by Elasticsearch's mapping: the DLQ record names where the event was first read.
+    expect(refused).toMatchObject({ error_kind: 'sink_rejected', destination: 'elasticsearch' });
+    expect(refused!.source).toMatchObject({ topic: topics.events, partition: unreadable!.source.partition, offset: '2' });
+    await waitFor('Elasticsearch to store the other event', () => siems.es.count() === 1);
+  });
+});
