@@ -45,9 +45,17 @@ interface Lane {
   consumer: BatchConsumer;
   /**
    * Reading shared: the sink did not take a share in time, so new shares go straight to the spill
-   * topic until the lane holds nothing (not waiting SIEM_SPILL_AFTER_MS per batch for a slow sink).
+   * topic until the lane has caught up with it and holds nothing (not waiting SIEM_SPILL_AFTER_MS
+   * per batch for a slow sink).
    */
   spilling: boolean;
+  /**
+   * Reading shared: per spill-topic partition, the records behind the lane's last batch there, and
+   * when it was handled (an old entry is ignored: the partition may have moved to another instance).
+   */
+  spillLag: Map<number, { lag: number; at: number }>;
+  /** Reading shared: when a share was last spilled because the sink did not take it in time or its circuit was open. */
+  troubleAt: number;
 }
 
 /** Spilled records name their sink here; the origin's topic:partition:offset in SPILL_ORIGIN_HEADER. */
@@ -119,7 +127,16 @@ export class Forwarder {
         metrics: this.metrics,
       });
       const groupId = shared ? `${prefix}-${sink}-spill` : `${prefix}-${sink}`;
-      const lane: Lane = { sink, groupId, client, runner, consumer: undefined as unknown as BatchConsumer, spilling: false };
+      const lane: Lane = {
+        sink,
+        groupId,
+        client,
+        runner,
+        consumer: undefined as unknown as BatchConsumer,
+        spilling: false,
+        spillLag: new Map(),
+        troubleAt: 0,
+      };
       lane.consumer = shared
         ? consumer(groupId, [this.topics.forwardSpill], (messages, ctx) => this.handleSpilled(lane, messages, ctx), logger.child({ sink }))
         : consumer(groupId, input, (messages, ctx) => this.handle(lane, messages, ctx), logger.child({ sink }));
@@ -220,13 +237,15 @@ export class Forwarder {
   private async handleShared(messages: ConsumedMessage[], ctx: BatchContext): Promise<void> {
     const env = this.parts.config.env;
     const read = await this.read(messages, this.lanes.map((l) => l.sink).join(','));
-    const shares: Array<{ lane: Lane; spill: ConsumedMessage[]; items: Array<RunnerItem<EncodedRecord>> }> = [];
+    const shares: Array<{ lane: Lane; spill: ConsumedMessage[]; why?: SpillReason; items: Array<RunnerItem<EncodedRecord>> }> = [];
     const dead: DeadItem[] = [...read.dead];
     for (const lane of this.lanes) {
-      if (lane.spilling && lane.runner.queuedItems === 0 && lane.runner.circuitState === 'closed') lane.spilling = false;
+      if (lane.spilling && this.caughtUp(lane)) lane.spilling = false;
       if (lane.spilling || lane.runner.circuitState !== 'closed') {
+        const why = lane.runner.circuitState !== 'closed' ? 'circuit_open' : 'behind';
+        if (why === 'circuit_open') lane.troubleAt = Date.now();
         lane.spilling = true;
-        shares.push({ lane, spill: read.items.map((d) => d.msg), items: [] });
+        shares.push({ lane, spill: read.items.map((d) => d.msg), why, items: [] });
         continue;
       }
       const encoded = await this.encode(lane, read.items);
@@ -239,7 +258,10 @@ export class Forwarder {
         .filter((s) => s.items.length > 0)
         .map(async (s) => {
           const left = await s.lane.runner.deliver(s.items, ctx, env.SIEM_SPILL_AFTER_MS);
-          if (left.length > 0) s.lane.spilling = true;
+          if (left.length === 0) return;
+          s.lane.spilling = true;
+          s.lane.troubleAt = Date.now();
+          s.why = 'timeout';
           for (const x of left) s.spill.push(x.msg);
         }),
     );
@@ -247,10 +269,12 @@ export class Forwarder {
     for (const s of shares) for (const m of s.spill) out.push(this.spillMessage(s.lane.sink, m));
     if (out.length === 0) return;
     await this.producer.send(out);
-    for (const s of shares) if (s.spill.length > 0) this.metrics.spilled.inc({ sink: s.lane.sink }, s.spill.length);
+    for (const s of shares) if (s.spill.length > 0) this.metrics.spilled.inc({ sink: s.lane.sink, reason: s.why! }, s.spill.length);
     this.parts.logger.warn(
       {
-        spilled: Object.fromEntries(shares.filter((s) => s.spill.length > 0).map((s) => [s.lane.sink, s.spill.length])),
+        spilled: Object.fromEntries(
+          shares.filter((s) => s.spill.length > 0).map((s) => [s.lane.sink, { items: s.spill.length, reason: s.why }]),
+        ),
         topic: ctx.topic,
         partition: ctx.partition,
       },
@@ -262,6 +286,20 @@ export class Forwarder {
   private async handleSpilled(lane: Lane, messages: ConsumedMessage[], ctx: BatchContext): Promise<void> {
     const mine = messages.filter((m) => m.headers[SPILL_SINK_HEADER] === lane.sink).map((m) => this.origin(m));
     if (mine.length > 0) await this.handle(lane, mine, ctx);
+    lane.spillLag.set(ctx.partition, { lag: ctx.lag ?? 0, at: Date.now() });
+  }
+
+  /**
+   * A spilling lane may take shares directly again once its sink is up, it holds nothing, its last
+   * trouble is SIEM_SPILL_AFTER_MS old (time for its spill consumer to have fetched what was spilled),
+   * and nothing spilled waits behind that consumer's last batches here.
+   */
+  private caughtUp(lane: Lane): boolean {
+    if (lane.runner.circuitState !== 'closed' || lane.runner.queuedItems > 0) return false;
+    const recent = Date.now() - this.parts.config.env.SIEM_SPILL_AFTER_MS;
+    if (lane.troubleAt > recent) return false;
+    for (const { lag, at } of lane.spillLag.values()) if (lag > 0 && at >= recent) return false;
+    return true;
   }
 
   /** The record for the spill topic: the original bytes, key and headers, plus its sink and origin. */
@@ -348,6 +386,12 @@ export class Forwarder {
     }
   }
 }
+
+/**
+ * Why a sink's share was spilled: not taken within SIEM_SPILL_AFTER_MS (the batch waited that
+ * long), its circuit not closed, or the lane still behind with earlier spills (not waited for).
+ */
+type SpillReason = 'timeout' | 'circuit_open' | 'behind';
 
 /** A DLQ record about to be written, and what to count for it. */
 interface DeadItem {

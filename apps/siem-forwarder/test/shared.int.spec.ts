@@ -1,7 +1,18 @@
 import type { TopicNames } from '@vigil/contracts';
 import { committedTotal, freshTopics, produceRaw, readTopic, sleep, waitFor } from '@vigil/testing';
 import { SPILL_ORIGIN_HEADER, SPILL_SINK_HEADER, type Forwarder } from '../src/forwarder';
-import { EVENT_STREAM, dlqRecords, forwarderEnv, newEvent, produceEvents, startForwarder, startSiems, type Siems } from './harness';
+import {
+  ALERT_STREAM,
+  EVENT_STREAM,
+  dlqRecords,
+  forwarderEnv,
+  newEvent,
+  produceEvents,
+  sampleAlert,
+  startForwarder,
+  startSiems,
+  type Siems,
+} from './harness';
 
 jest.setTimeout(120_000);
 
@@ -27,20 +38,63 @@ describe('siem-forwarder reading once for every sink', () => {
     await siems?.close();
   });
 
-  it('every sink gets every event from one group; nothing is spilled while every sink keeps up', async () => {
+  it('every sink gets every event and alert from one group; nothing is spilled while every sink keeps up', async () => {
     siems = await startSiems();
-    const f = await start(shared());
+    const f = await start(shared({ SIEM_FORWARD_ALERTS: 'true' }));
     const events = Array.from({ length: 300 }, (_, i) => newEvent(i));
     await produceEvents(topics.events, events);
+    await produceRaw(topics.alerts, [JSON.stringify(sampleAlert())], 'alert');
     await waitFor(
-      'every sink to have every event',
-      () => siems.splunk.eventCount === 300 && siems.es.count() === 300 && siems.sentinel.rowCount(EVENT_STREAM) === 300,
+      'every sink to have every event and the alert',
+      () =>
+        siems.splunk.eventCount === 301 &&
+        siems.es.count() === 301 &&
+        siems.sentinel.rowCount(EVENT_STREAM) === 300 &&
+        siems.sentinel.rowCount(ALERT_STREAM) === 1,
     );
-    await waitFor('the shared group to commit every event', async () => (await committedTotal(f.shared!.groupId, topics.events)) === 300);
+    await waitFor(
+      'the shared group to commit every event and the alert',
+      async () =>
+        (await committedTotal(f.shared!.groupId, topics.events)) === 300 && (await committedTotal(f.shared!.groupId, topics.alerts)) === 1,
+    );
+    expect(siems.es.doc(sampleAlert().alert_id)).toBeDefined();
     for (const e of events) expect(siems.es.doc(e.event_id)).toBeDefined();
     expect(await readTopic(topics.forwardSpill, 0, { timeoutMs: 1_000 })).toEqual([]);
     const consumed = (await f.metrics.shared.consumed.get()).values.filter((v) => v.labels.topic === topics.events);
     expect(consumed.map((v) => [v.labels.group, v.value])).toEqual([[f.shared!.groupId, 300]]);
+  });
+
+  it('a slow sink does not set the pace: the others finish first, its share is spilled and read back, none twice', async () => {
+    siems = await startSiems();
+    siems.es.server.latencyMs = 2_500; // every bulk request takes 2.5 s; spilling starts after 1 s
+    const f = await start(shared({ SIEM_BATCH_MAX_EVENTS: '100' }));
+    const events = Array.from({ length: 600 }, (_, i) => newEvent(i));
+    for (let wave = 0; wave < 6; wave++) {
+      await produceEvents(topics.events, events.slice(wave * 100, (wave + 1) * 100));
+      await sleep(400);
+    }
+    await waitFor(
+      'Splunk and Sentinel to have every event',
+      () => siems.splunk.eventCount === 600 && siems.sentinel.rowCount(EVENT_STREAM) === 600,
+    );
+    expect(siems.es.count()).toBeLessThan(600);
+    await waitFor('the shared group to commit every event', async () => (await committedTotal(f.shared!.groupId, topics.events)) === 600);
+    siems.es.server.latencyMs = 0;
+    await waitFor('Elasticsearch to have every event', () => siems.es.count() === 600, 60_000);
+    // The first shares waited SIEM_SPILL_AFTER_MS; later ones, arriving while Elasticsearch was still
+    // behind, were spilled without holding the batch.
+    const spilled = Object.fromEntries(
+      (await f.metrics.spilled.get()).values.map((v) => {
+        expect(v.labels.sink).toBe('elasticsearch');
+        return [v.labels.reason, v.value];
+      }),
+    );
+    expect(spilled.timeout).toBeGreaterThan(0);
+    expect(spilled.behind).toBeGreaterThan(0);
+    // A request in flight when a share was spilled was waited for: nothing reached Elasticsearch twice.
+    expect(siems.es.conflicts).toBe(0);
+    expect(siems.splunk.eventCount).toBe(600);
+    expect(await dlqRecords(topics.forwardDlq, 0, 1_500)).toEqual([]);
   });
 
   it('a sink down: the others get everything at once, its share goes to the spill topic, and it catches up from there with nothing lost', async () => {
@@ -76,8 +130,11 @@ describe('siem-forwarder reading once for every sink', () => {
     expect(siems.splunk.eventCount).toBe(300); // not sent twice
     expect(siems.sentinel.rowCount(EVENT_STREAM)).toBe(300);
     expect(await dlqRecords(topics.forwardDlq, 0, 1_500)).toEqual([]);
-    const spilledMetric = (await f.metrics.spilled.get()).values.map((v) => [v.labels.sink, v.value]);
-    expect(spilledMetric).toEqual([['elasticsearch', 300]]);
+    // Spilled once each: the first shares after waiting SIEM_SPILL_AFTER_MS, then, with the circuit open, at once.
+    const spilledMetric = (await f.metrics.spilled.get()).values;
+    for (const v of spilledMetric)
+      expect([v.labels.sink, ['timeout', 'circuit_open'].includes(String(v.labels.reason))]).toEqual(['elasticsearch', true]);
+    expect(spilledMetric.reduce((n, v) => n + v.value, 0)).toBe(300);
 
     // Back to normal: new events go to Elasticsearch directly again.
     const later = Array.from({ length: 30 }, (_, i) => newEvent(1000 + i));

@@ -8,7 +8,7 @@ export class ForwarderMetrics {
   readonly requests: Counter<'sink' | 'outcome'>;
   readonly requestSeconds: Histogram<'sink'>;
   readonly retried: Counter<'sink'>;
-  readonly spilled: Counter<'sink'>;
+  readonly spilled: Counter<'sink' | 'reason'>;
   readonly flushes: Counter<'sink' | 'reason'>;
   readonly batchEvents: Histogram<'sink'>;
   readonly queued: Gauge<'sink'>;
@@ -47,8 +47,8 @@ export class ForwarderMetrics {
     this.retried = shared.counter(`${p}items_retried_total`, 'Items queued for another attempt (retry or resend)', ['sink']);
     this.spilled = shared.counter(
       `${p}spilled_total`,
-      'Reading shared: items a sink had not taken within SIEM_SPILL_AFTER_MS (or whose circuit was open), written to the spill topic for it to read back',
-      ['sink'],
+      'Reading shared: items written to the spill topic for their sink to read back, by reason (timeout: not taken within SIEM_SPILL_AFTER_MS; circuit_open; behind: the sink still catching up with earlier spills)',
+      ['sink', 'reason'],
     );
     this.flushes = shared.counter(
       `${p}flushes_total`,
