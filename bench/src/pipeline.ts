@@ -6,6 +6,8 @@
  *      (validated → Splunk, Elasticsearch and Sentinel stand-ins);
  *   3. all five services together (tools' startPipeline, the demo/e2e launcher), draining N raw
  *      events until correlation and every forwarder lane have committed them.
+ * The forwarder stages run once per read mode in BENCH_FORWARDER_READ (default both: per-sink, one
+ * consumer group per sink; shared, one group for all, with anything spilled read back too).
  * The events are the fault suite's load (tools/src/faults/load.ts): background traffic, attacks with
  * known alerts, a trickle of malformed messages. Rates come from broker-side facts (committed
  * offsets, first commit to last, start-up excluded); CPU per process from /proc.
@@ -23,6 +25,11 @@ import { CpuMeter, committed, infraPids, machineLoad } from './procstat';
 const N = Number(process.env.BENCH_PIPELINE_EVENTS ?? 100_000);
 const PARTITIONS = 3;
 const SINKS = ['splunk', 'elasticsearch', 'sentinel'] as const;
+type ReadMode = 'per-sink' | 'shared';
+const READS = (process.env.BENCH_FORWARDER_READ ?? 'per-sink,shared').split(',').map((m) => {
+  if (m !== 'per-sink' && m !== 'shared') throw new Error(`BENCH_FORWARDER_READ: "${m}" is neither per-sink nor shared`);
+  return m as ReadMode;
+});
 
 /** The load, as a plan with 10 000 events/s of event time ending now. */
 function load(): { schedule: Schedule; message: (i: number) => { key: string; value: string }; valid: number; alerts: number } {
@@ -64,6 +71,38 @@ async function untilCommitted(groups: string[], topic: string, total: number, ti
     await admin.disconnect();
   }
   return done;
+}
+
+/**
+ * Waits until the forwarder with group prefix `prefix` has delivered `total` events of `topics.events`
+ * to every sink: per sink, each sink's group committed them; shared, the shared group committed them
+ * and each sink's spill group committed whatever was spilled. Returns when, and how many were spilled.
+ */
+async function untilForwarded(prefix: string, read: ReadMode, topics: TopicNames, total: number): Promise<{ at: number; spilled: number }> {
+  if (read === 'per-sink') {
+    const done = await untilCommitted(
+      SINKS.map((s) => `${prefix}-${s}`),
+      topics.events,
+      total,
+    );
+    return { at: Math.max(...done.values()), spilled: 0 };
+  }
+  const shared = (await untilCommitted([`${prefix}-shared`], topics.events, total)).get(`${prefix}-shared`)!;
+  const admin = kafka().admin();
+  await admin.connect();
+  let spilled: number;
+  try {
+    spilled = (await admin.fetchTopicOffsets(topics.forwardSpill)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+  if (spilled === 0) return { at: shared, spilled };
+  const done = await untilCommitted(
+    SINKS.map((s) => `${prefix}-${s}-spill`),
+    topics.forwardSpill,
+    spilled,
+  );
+  return { at: Math.max(...done.values()), spilled };
 }
 
 async function firstCommit(group: string, topic: string): Promise<number> {
@@ -147,7 +186,8 @@ export async function run(): Promise<void> {
       await stop(correlation);
     }
 
-    {
+    for (const read of READS) {
+      // Each mode reads the validated topic from its start under a group prefix of its own.
       const prefix = uniqueName('bench-fwd');
       const forwarder = startNode(`${ROOT}/apps/siem-forwarder/dist/main.js`, {
         ...common,
@@ -156,23 +196,19 @@ export async function run(): Promise<void> {
         SIEM_FORWARD_ALERTS: 'false',
         SIEM_FLUSH_INTERVAL_MS: '500',
         SIEM_GROUP_ID_PREFIX: prefix,
+        SIEM_READ_MODE: read,
       });
       cpu = new CpuMeter(() => ({ 'siem-forwarder': forwarder.pid, ...broker }));
       cpu.start();
       try {
-        const started = await firstCommit(`${prefix}-splunk`, t.events);
-        const done = await untilCommitted(
-          SINKS.map((s) => `${prefix}-${s}`),
-          t.events,
-          l.valid,
-        );
-        const end = Math.max(...done.values());
+        const started = await firstCommit(read === 'shared' ? `${prefix}-shared` : `${prefix}-splunk`, t.events);
+        const done = await untilForwarded(prefix, read, t, l.valid);
         rows.push({
-          stage: 'siem-forwarder alone (validated → 3 SIEM stand-ins)',
-          rate: l.valid / ((end - started) / 1000),
+          stage: `siem-forwarder alone (validated → 3 SIEM stand-ins), reading ${read}`,
+          rate: l.valid / ((done.at - started) / 1000),
           cpu: cpu.stop(),
           load: machineLoad(),
-          note: 'stand-ins in the bench process',
+          note: `stand-ins in the bench process${read === 'shared' ? `; ${fmt(done.spilled)} items spilled` : ''}`,
         });
       } finally {
         await stop(forwarder);
@@ -185,7 +221,11 @@ export async function run(): Promise<void> {
   // 3. The whole pipeline: a raw backlog through all five services; then the same with the
   //    forwarder deployed as one process per sink (the lanes are consumer groups of their own
   //    either way, so only the processes differ).
-  for (const perSink of [false, true]) {
+  const wholes: Array<{ read: ReadMode; perSink: boolean }> = [
+    ...READS.map((read) => ({ read, perSink: false })),
+    ...(READS.includes('per-sink') ? [{ read: 'per-sink' as const, perSink: true }] : []),
+  ];
+  for (const { read, perSink } of wholes) {
     const standins2 = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: '29700' }));
     const ns = uniqueName('bench-pipe');
     const t = await createTopics(ns);
@@ -207,7 +247,12 @@ export async function run(): Promise<void> {
           }),
         }))
       : [];
-    const pipeline = await benchPipeline(ns, standins2.env, 21_700, perSink ? { 'siem-forwarder': { SIEM_SINKS: SINKS[0] } } : undefined);
+    const pipeline = await benchPipeline(
+      ns,
+      standins2.env,
+      21_700,
+      perSink ? { 'siem-forwarder': { SIEM_SINKS: SINKS[0] } } : { 'siem-forwarder': { SIEM_READ_MODE: read } },
+    );
     const pids = () => ({
       ...Object.fromEntries(
         (['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'] as const).map((s) => [
@@ -222,15 +267,18 @@ export async function run(): Promise<void> {
     cpu.start();
     try {
       const started = await firstCommit(`${ns}.vigil-ingest`, t.eventsRaw);
-      const done = await untilCommitted(
-        [`${ns}.vigil-correlation`, ...SINKS.map((s) => `${ns}.vigil-siem-forwarder-${s}`)],
-        t.events,
-        l.valid,
-      );
-      const end = Math.max(...done.values());
-      const stages = [...done.entries()].map(([g, at]) => `${g.slice(ns.length + 7)} ${((at - started) / 1000).toFixed(1)} s`).join(', ');
+      const [correlated, forwarded] = await Promise.all([
+        untilCommitted([`${ns}.vigil-correlation`], t.events, l.valid),
+        untilForwarded(`${ns}.vigil-siem-forwarder`, read, t, l.valid),
+      ]);
+      const correlatedAt = correlated.get(`${ns}.vigil-correlation`)!;
+      const end = Math.max(correlatedAt, forwarded.at);
+      const secs = (at: number) => `${((at - started) / 1000).toFixed(1)} s`;
+      const stages = `correlation ${secs(correlatedAt)}, forwarder ${secs(forwarded.at)}${read === 'shared' ? ` (${fmt(forwarded.spilled)} items spilled)` : ''}`;
       rows.push({
-        stage: perSink ? 'whole pipeline, one forwarder process per sink' : 'whole pipeline (5 services, raw → alerts + 3 SIEMs)',
+        stage: perSink
+          ? 'whole pipeline, one forwarder process per sink'
+          : `whole pipeline (5 services, raw → alerts + 3 SIEMs), forwarder reading ${read}`,
         rate: N / ((end - started) / 1000),
         cpu: cpu.stop(),
         load: machineLoad(),
