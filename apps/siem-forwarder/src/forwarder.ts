@@ -17,6 +17,7 @@ import { TimeSlicer, type Health, type Logger, type Metrics } from '@vigil/runti
 import type { ForwarderConfig } from './config';
 import { readForwardable, type Forwardable } from './domain/forwardable';
 import { ForwarderMetrics } from './delivery/metrics';
+import { carryReadPosition, unreadSpill } from './read-position';
 import { SinkRunner, type RunnerItem } from './delivery/runner';
 import type { EncodedRecord, SinkClient, SinkName } from './delivery/sink';
 import { ArchiveClient } from './sinks/archive/client';
@@ -88,6 +89,9 @@ export class Forwarder {
   readonly shared?: { groupId: string; consumer: BatchConsumer };
   private readonly kafka: ReturnType<typeof createKafka>;
   private readonly producer: Producer;
+  /** Consumer groups are named from it: <prefix>-<sink> and, reading shared, <prefix>-shared and <prefix>-<sink>-spill. */
+  private readonly groupPrefix: string;
+  private readonly input: string[];
   /** The forwarder's own families; `metrics.shared` holds the shared ones. */
   readonly metrics: ForwarderMetrics;
 
@@ -100,8 +104,10 @@ export class Forwarder {
     this.producer = new Producer(this.kafka, logger, metrics);
     this.metrics = new ForwarderMetrics(metrics);
     const input = env.SIEM_FORWARD_ALERTS ? [this.topics.events, this.topics.alerts] : [this.topics.events];
+    this.input = input;
     const shared = env.SIEM_READ_MODE === 'shared';
     const prefix = consumerGroup(env.VIGIL_TOPIC_NAMESPACE, env.SIEM_GROUP_ID_PREFIX, 'vigil-siem-forwarder');
+    this.groupPrefix = prefix;
     const consumer = (groupId: string, topics: string[], handler: BatchHandler, log: Logger) =>
       new BatchConsumer(this.kafka, {
         groupId,
@@ -189,6 +195,7 @@ export class Forwarder {
       });
     }
     await this.producer.connect();
+    await this.carryReadPositions();
     for (const lane of this.lanes) {
       await lane.consumer.start();
       logger.info({ sink: lane.sink, groupId: lane.groupId, ...lane.client.describe() }, 'sink lane running');
@@ -205,6 +212,34 @@ export class Forwarder {
       },
       'siem-forwarder running',
     );
+  }
+
+  /**
+   * Switching SIEM_READ_MODE keeps the read position: before joining, each input group of this mode
+   * starts where the other mode's groups have all got to, if that is further (read-position.ts).
+   * After a switch to per-sink, spilled records not yet read back are reported: nothing reads them.
+   */
+  private async carryReadPositions(): Promise<void> {
+    const { logger } = this.parts;
+    const perSinkGroup = (sink: SinkName) => `${this.groupPrefix}-${sink}`;
+    if (this.shared) {
+      const sources = this.lanes.map((l) => perSinkGroup(l.sink));
+      await carryReadPosition(this.kafka, logger, { target: this.shared.groupId, sources, topics: this.input });
+      return;
+    }
+    const sharedGroup = `${this.groupPrefix}-shared`;
+    for (const lane of this.lanes)
+      await carryReadPosition(this.kafka, logger, { target: lane.groupId, sources: [sharedGroup], topics: this.input });
+    const unread = await unreadSpill(
+      this.kafka,
+      this.topics.forwardSpill,
+      this.lanes.map((l) => `${perSinkGroup(l.sink)}-spill`),
+    );
+    if (Object.keys(unread).length > 0)
+      logger.error(
+        { spillTopic: this.topics.forwardSpill, unread },
+        'records spilled under SIEM_READ_MODE=shared are not read back in per-sink mode: run shared until these groups have caught up',
+      );
   }
 
   /** Stops fetching, lets each lane finish (or give up) its in-flight batch, then closes the sinks. */

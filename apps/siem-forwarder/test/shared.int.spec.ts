@@ -1,5 +1,5 @@
 import type { TopicNames } from '@vigil/contracts';
-import { committedTotal, freshTopics, produceRaw, readTopic, sleep, waitFor } from '@vigil/testing';
+import { committedTotal, freshTopics, produceRaw, readTopic, sleep, uniqueName, waitFor } from '@vigil/testing';
 import { SPILL_ORIGIN_HEADER, SPILL_SINK_HEADER, type Forwarder } from '../src/forwarder';
 import {
   ALERT_STREAM,
@@ -164,5 +164,42 @@ describe('siem-forwarder reading once for every sink', () => {
     expect(refused).toMatchObject({ error_kind: 'sink_rejected', destination: 'elasticsearch' });
     expect(refused!.source).toMatchObject({ topic: topics.events, partition: unreadable!.source.partition, offset: '2' });
     await waitFor('Elasticsearch to store the other event', () => siems.es.count() === 1);
+  });
+});
+
+describe('switching SIEM_READ_MODE keeps the read position', () => {
+  let siems: Siems;
+  afterEach(async () => {
+    await siems?.close();
+  });
+
+  it('per-sink → shared → per-sink: every event reaches every sink once, none skipped, none sent again', async () => {
+    const { namespace, topics } = await freshTopics(3, ['events', 'alerts', 'alertsDlq', 'forwardDlq', 'forwardSpill']);
+    siems = await startSiems();
+    const prefix = uniqueName('switch');
+    const env = (mode: string) =>
+      forwarderEnv(namespace, siems, 'splunk,elasticsearch,sentinel', { SIEM_GROUP_ID_PREFIX: prefix, SIEM_READ_MODE: mode });
+    const all = () => [siems.splunk.eventCount, siems.es.count(), siems.sentinel.rowCount(EVENT_STREAM)];
+    const batches = [0, 1, 2].map((b) => Array.from({ length: 100 }, (_, i) => newEvent(b * 100 + i)));
+
+    for (const [i, mode] of ['per-sink', 'shared', 'per-sink'].entries()) {
+      const f = await startForwarder(env(mode));
+      try {
+        await produceEvents(topics.events, batches[i]!);
+        const total = (i + 1) * 100;
+        await waitFor(`every sink to have ${total} events (${mode})`, () => all().every((n) => n === total));
+        const groups = f.shared ? [f.shared.groupId] : f.lanes.map((l) => l.groupId);
+        await waitFor(`${mode} groups to commit ${total}`, async () => {
+          for (const g of groups) if ((await committedTotal(g, topics.events)) !== total) return false;
+          return true;
+        });
+      } finally {
+        await f.stop();
+      }
+      await sleep(300);
+      expect(all()).toEqual([(i + 1) * 100, (i + 1) * 100, (i + 1) * 100]);
+    }
+    // No event twice: Elasticsearch saw each id once (a resend would have been a 409).
+    expect(siems.es.conflicts).toBe(0);
   });
 });

@@ -1,0 +1,99 @@
+import { errorMessage, type createKafka } from '@vigil/kafka';
+import type { Logger } from '@vigil/runtime';
+
+/** A group's committed offset per partition of one topic; a partition without one is absent. */
+export type Positions = ReadonlyMap<number, number>;
+
+/**
+ * Where a group of one read mode should start on a topic when the other mode's groups have read it:
+ * per partition, the smallest offset every source group has committed, when that is ahead of the
+ * target's own (or the target has none). A partition some source has not committed stays as it is,
+ * and nothing moves back, so switching modes neither skips an event a sink has not had nor (beyond
+ * the slowest sink's last batch) sends one again.
+ */
+export function carriedPositions(target: Positions, sources: readonly Positions[]): Array<{ partition: number; offset: number }> {
+  if (sources.length === 0) return [];
+  const partitions = new Set<number>();
+  for (const s of sources) for (const p of s.keys()) partitions.add(p);
+  const out: Array<{ partition: number; offset: number }> = [];
+  for (const partition of [...partitions].sort((a, b) => a - b)) {
+    let min = Number.POSITIVE_INFINITY;
+    for (const s of sources) min = Math.min(min, s.get(partition) ?? Number.NEGATIVE_INFINITY);
+    if (!Number.isFinite(min)) continue;
+    const own = target.get(partition);
+    if (own === undefined || own < min) out.push({ partition, offset: min });
+  }
+  return out;
+}
+
+/**
+ * Before `target` joins: carries the read position over from the groups of the other read mode
+ * (carriedPositions) on each topic. A group with members already (another instance started first)
+ * cannot be moved; that is logged and left.
+ */
+export async function carryReadPosition(
+  kafka: ReturnType<typeof createKafka>,
+  logger: Logger,
+  opts: { target: string; sources: readonly string[]; topics: readonly string[] },
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const positions = async (groupId: string, topic: string): Promise<Map<number, number>> => {
+      const [res] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const out = new Map<number, number>();
+      for (const p of res?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
+      return out;
+    };
+    for (const topic of opts.topics) {
+      if (!(await admin.listTopics()).includes(topic)) continue;
+      const target = await positions(opts.target, topic);
+      const sources = await Promise.all(opts.sources.map((g) => positions(g, topic)));
+      const moves = carriedPositions(target, sources);
+      if (moves.length === 0) continue;
+      try {
+        await admin.setOffsets({
+          groupId: opts.target,
+          topic,
+          partitions: moves.map((m) => ({ partition: m.partition, offset: String(m.offset) })),
+        });
+        logger.info({ groupId: opts.target, topic, from: opts.sources, moves }, 'read position carried over from the other read mode');
+      } catch (err) {
+        logger.warn(
+          { groupId: opts.target, topic, err: errorMessage(err) },
+          'could not carry the read position over (group already active?)',
+        );
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Records on the spill topic that `groups` (the spill groups of shared reading) have not read back:
+ * after a switch to per-sink reading nothing reads them, so they are reported at start.
+ */
+export async function unreadSpill(
+  kafka: ReturnType<typeof createKafka>,
+  spillTopic: string,
+  groups: readonly string[],
+): Promise<Record<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(spillTopic)) return {};
+    const ends = await admin.fetchTopicOffsets(spillTopic);
+    const out: Record<string, number> = {};
+    for (const groupId of groups) {
+      const [res] = await admin.fetchOffsets({ groupId, topics: [spillTopic] });
+      const committed = new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      if (![...committed.values()].some((o) => o >= 0)) continue; // never read the spill topic: not a shared-reading group
+      const behind = ends.reduce((n, e) => n + Math.max(0, Number(e.high) - Math.max(0, committed.get(e.partition) ?? 0)), 0);
+      if (behind > 0) out[groupId] = behind;
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
