@@ -142,6 +142,7 @@ function env(
     HTTP_PORT: String(port),
     SIEM_SINKS: sink,
     SIEM_GROUP_ID_PREFIX: prefix,
+    SIEM_READ_MODE: 'per-sink', // one sink per process here: its own group, no spill topic
     SIEM_ALLOW_PLAINTEXT_HTTP: 'true',
     SIEM_FLUSH_INTERVAL_MS: '200',
     SPLUNK_HEC_URL: siems.splunk.url,

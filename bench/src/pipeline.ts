@@ -242,17 +242,15 @@ export async function run(): Promise<void> {
             HTTP_HOST: '127.0.0.1',
             HTTP_PORT: String(21_790 + i),
             SIEM_SINKS: sink,
+            SIEM_READ_MODE: 'per-sink',
             SIEM_FORWARD_ALERTS: 'true',
             SIEM_FLUSH_INTERVAL_MS: '500',
           }),
         }))
       : [];
-    const pipeline = await benchPipeline(
-      ns,
-      standins2.env,
-      21_700,
-      perSink ? { 'siem-forwarder': { SIEM_SINKS: SINKS[0] } } : { 'siem-forwarder': { SIEM_READ_MODE: read } },
-    );
+    const pipeline = await benchPipeline(ns, standins2.env, 21_700, {
+      'siem-forwarder': perSink ? { SIEM_SINKS: SINKS[0], SIEM_READ_MODE: read } : { SIEM_READ_MODE: read },
+    });
     const pids = () => ({
       ...Object.fromEntries(
         (['ingest', 'correlation', 'siem-forwarder', 'alert-router', 'soar'] as const).map((s) => [

@@ -111,7 +111,8 @@ export async function run(): Promise<void> {
     CORRELATION_RULES_WATCH: 'false',
     ...(standins ? { ...standins.env, SIEM_SINKS: 'splunk,elasticsearch,sentinel', SIEM_FORWARD_ALERTS: 'false' } : {}),
   };
-  const group = SERVICE === 'siem-forwarder' ? `${ns}.vigil-siem-forwarder-elasticsearch` : `${ns}.vigil-${SERVICE}`;
+  const forwarderGroup = `${ns}.vigil-siem-forwarder-${process.env.SIEM_READ_MODE === 'per-sink' ? 'elasticsearch' : 'shared'}`;
+  const group = SERVICE === 'siem-forwarder' ? forwarderGroup : `${ns}.vigil-${SERVICE}`;
   console.log(`profiling ${SERVICE} alone on ${fmt(total)} events; load average ${machineLoad()}`);
   // --cpu-prof is refused in NODE_OPTIONS: it goes on the command line, before the script.
   const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `${ROOT}/apps/${SERVICE}/dist/main.js`], {

@@ -38,7 +38,7 @@ export const ForwarderEnvSchema = z.object({
    * sink). shared: one group reads it once for every sink; a sink that has not taken its share of a
    * batch within SIEM_SPILL_AFTER_MS (down, slow) gets it through siem.forward.spill.v1 instead.
    */
-  SIEM_READ_MODE: z.enum(['per-sink', 'shared']).default('per-sink'),
+  SIEM_READ_MODE: z.enum(['per-sink', 'shared']).default('shared'),
   /** Shared reading: how long a batch waits for a sink before that sink's unsent share is spilled. */
   SIEM_SPILL_AFTER_MS: envInt(10_000, 100, 600_000),
   SIEM_PARTITIONS_CONCURRENTLY: envInt(8, 1, 64),

@@ -32,7 +32,7 @@ describe('archive sink on a real broker', () => {
 
   it('archives every event and alert as a verifiable chain, commits offsets after the fsync, and continues the chain after a restart', async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-archive-int-'));
-    const { namespace, topics } = await freshTopics(3, ['events', 'alerts', 'alertsDlq', 'forwardDlq']);
+    const { namespace, topics } = await freshTopics(3, ['events', 'alerts', 'alertsDlq', 'forwardDlq', 'forwardSpill']);
     const prefix = uniqueName('fwd');
     const env = {
       KAFKA_BROKERS: testBrokers().join(','),
@@ -53,8 +53,8 @@ describe('archive sink on a real broker', () => {
       Array.from({ length: 30 }, (_, i) => newEvent(i)),
     );
     await produceEvents(topics.alerts, [sampleAlert({ alert_id: '11111111-2222-5333-8444-555555555555' })]);
-    await waitFor('30 events committed', async () => (await committedTotal(`${prefix}-archive`, topics.events)) === 30);
-    await waitFor('the alert committed', async () => (await committedTotal(`${prefix}-archive`, topics.alerts)) === 1);
+    await waitFor('30 events committed', async () => (await committedTotal(`${prefix}-shared`, topics.events)) === 30);
+    await waitFor('the alert committed', async () => (await committedTotal(`${prefix}-shared`, topics.alerts)) === 1);
     const events = verifyStream(join(dir, 'node-a', 'events'));
     expect(events).toMatchObject({ ok: true, records: 30, lines: 30 });
     expect(verifyStream(join(dir, 'node-a', 'alerts'))).toMatchObject({ ok: true, records: 1 });
@@ -69,7 +69,7 @@ describe('archive sink on a real broker', () => {
       topics.events,
       Array.from({ length: 5 }, (_, i) => newEvent(100 + i)),
     );
-    await waitFor('35 events committed', async () => (await committedTotal(`${prefix}-archive`, topics.events)) === 35);
+    await waitFor('35 events committed', async () => (await committedTotal(`${prefix}-shared`, topics.events)) === 35);
     expect(verifyStream(join(dir, 'node-a', 'events'))).toMatchObject({
       ok: true,
       records: 35,

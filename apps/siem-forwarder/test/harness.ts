@@ -51,6 +51,9 @@ export function forwarderEnv(namespace: string, siems: Siems, sinks: string, ext
     SIEM_BREAKER_OPEN_MS: '300',
     SIEM_REQUEST_TIMEOUT_MS: '5000',
     SIEM_PARTITIONS_CONCURRENTLY: '3',
+    // These specs are about one sink's lane and its own consumer group; shared.int.spec.ts covers
+    // reading once for every sink (the default).
+    SIEM_READ_MODE: 'per-sink',
     SPLUNK_HEC_URL: siems.splunk.url,
     SPLUNK_HEC_TOKEN: HEC_TOKEN,
     SPLUNK_INDEX: 'security',
