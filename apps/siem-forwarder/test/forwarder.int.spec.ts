@@ -5,10 +5,10 @@ import {
   EVENT_STREAM,
   dlqRecords,
   forwarderEnv,
+  forwarderPool,
   newEvent,
   produceEvents,
   sampleAlert,
-  startForwarder,
   startSiems,
   type Siems,
 } from './harness';
@@ -19,19 +19,15 @@ describe('siem-forwarder against a real broker and the SIEM stand-ins', () => {
   let topics: TopicNames;
   let namespace: string;
   let siems: Siems;
-  const forwarders: Forwarder[] = [];
-  const start = async (raw: Record<string, string>) => {
-    const f = await startForwarder(raw);
-    forwarders.push(f);
-    return f;
-  };
+  const pool = forwarderPool();
+  const start = pool.start;
   const groupOf = (f: Forwarder, sink: string) => f.lanes.find((l) => l.sink === sink)!.groupId;
 
   beforeEach(async () => {
     ({ namespace, topics } = await freshTopics(3, ['events', 'alerts', 'alertsDlq', 'forwardDlq']));
   });
   afterEach(async () => {
-    for (const f of forwarders.splice(0)) await f.stop().catch(() => undefined);
+    await pool.stopAll();
     await siems?.close();
   });
 
@@ -86,7 +82,7 @@ describe('siem-forwarder against a real broker and the SIEM stand-ins', () => {
     await waitFor('Elasticsearch to store the batch', () => siems.es.count() === 120);
     expect(await committedTotal(group, topics.events)).toBe(0);
     await first.stop();
-    forwarders.splice(forwarders.indexOf(first), 1);
+    pool.forget(first);
     expect(await committedTotal(group, topics.events)).toBe(0);
 
     // A new forwarder in the same group reads the batch again and sends it again.

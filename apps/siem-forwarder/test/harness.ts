@@ -80,6 +80,27 @@ export async function startForwarder(raw: Record<string, string>): Promise<Forwa
   return f;
 }
 
+/** The forwarders a spec started, so its afterEach stops every one of them. */
+export function forwarderPool(): {
+  start(raw: Record<string, string>): Promise<Forwarder>;
+  /** A forwarder the spec stopped itself. */
+  forget(f: Forwarder): void;
+  stopAll(): Promise<void>;
+} {
+  const running: Forwarder[] = [];
+  return {
+    start: async (raw) => {
+      const f = await startForwarder(raw);
+      running.push(f);
+      return f;
+    },
+    forget: (f) => void running.splice(running.indexOf(f), 1),
+    stopAll: async () => {
+      for (const f of running.splice(0)) await f.stop().catch(() => undefined);
+    },
+  };
+}
+
 export function newEvent(i: number, overrides: Partial<SecurityEvent> = {}): SecurityEvent {
   return sampleEvent({ event_id: randomUUID(), action: `login-${i}`, ...overrides });
 }

@@ -252,16 +252,7 @@ export class SinkRunner<R extends EncodedRecord> {
    */
   private release(ticket: Ticket<R>): void {
     ticket.releasing = true;
-    const keep = (e: Entry<R>) => {
-      if (e.ticket !== ticket) return true;
-      this.handBack(e);
-      return false;
-    };
-    const before = this.pending.length;
-    this.pending = this.pending.filter(keep);
-    if (this.pending.length !== before) this.recountPending();
-    this.retry = this.retry.filter(keep);
-    this.forced = this.forced.map((c) => c.filter(keep)).filter((c) => c.length > 0);
+    for (const e of this.takeQueued(ticket)) this.handBack(e);
     this.updateGauges();
   }
 
@@ -274,10 +265,18 @@ export class SinkRunner<R extends EncodedRecord> {
 
   /** Removes a ticket's unsent items from the queues; returns how many there were. */
   private withdraw(ticket: Ticket<R>): number {
-    let n = 0;
+    const n = this.takeQueued(ticket).length;
+    this.held -= n;
+    this.updateGauges();
+    return n;
+  }
+
+  /** Takes a ticket's items out of the queues (waiting, to retry, split); items in flight stay. */
+  private takeQueued(ticket: Ticket<R>): Array<Entry<R>> {
+    const taken: Array<Entry<R>> = [];
     const keep = (e: Entry<R>) => {
       if (e.ticket !== ticket) return true;
-      n++;
+      taken.push(e);
       return false;
     };
     const before = this.pending.length;
@@ -285,9 +284,7 @@ export class SinkRunner<R extends EncodedRecord> {
     if (this.pending.length !== before) this.recountPending();
     this.retry = this.retry.filter(keep);
     this.forced = this.forced.map((c) => c.filter(keep)).filter((c) => c.length > 0);
-    this.held -= n;
-    this.updateGauges();
-    return n;
+    return taken;
   }
 
   private recountPending(): void {
