@@ -232,6 +232,7 @@ export class Forwarder {
       await carryReadPosition(this.kafka, logger, { target: lane.groupId, sources: [sharedGroup], topics: this.input });
     const unread = await unreadSpill(
       this.kafka,
+      logger,
       this.topics.forwardSpill,
       this.lanes.map((l) => `${perSinkGroup(l.sink)}-spill`),
     );

@@ -1,4 +1,5 @@
-import { carriedPositions } from './read-position';
+import { silentLogger } from '@vigil/runtime';
+import { carriedPositions, retrying } from './read-position';
 
 const at = (entries: Array<[number, number]>) => new Map(entries);
 
@@ -41,5 +42,59 @@ describe('carriedPositions (switching read mode)', () => {
 
   it('moves nothing without other groups', () => {
     expect(carriedPositions(at([]), [])).toEqual([]);
+  });
+});
+
+describe('retrying (broker calls at start)', () => {
+  const retriable = Object.assign(new Error("The coordinator is loading and hence can't process requests for this group"), {
+    retriable: true,
+  });
+  const noSleep = async () => undefined;
+
+  it('calls again while the error is retriable, and returns the answer', async () => {
+    let calls = 0;
+    const answer = await retrying(
+      'offsets',
+      async () => {
+        if (++calls < 3) throw retriable;
+        return 'offsets';
+      },
+      silentLogger(),
+      { sleep: noSleep },
+    );
+    expect([answer, calls]).toEqual(['offsets', 3]);
+  });
+
+  it('throws a non-retriable error at once', async () => {
+    let calls = 0;
+    const refused = Object.assign(new Error('not authorized'), { retriable: false });
+    await expect(
+      retrying(
+        'offsets',
+        async () => {
+          calls++;
+          throw refused;
+        },
+        silentLogger(),
+        { sleep: noSleep },
+      ),
+    ).rejects.toBe(refused);
+    expect(calls).toBe(1);
+  });
+
+  it('gives up with the last error once the deadline has passed', async () => {
+    let calls = 0;
+    await expect(
+      retrying(
+        'offsets',
+        async () => {
+          calls++;
+          throw retriable;
+        },
+        silentLogger(),
+        { deadlineMs: 600, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      ),
+    ).rejects.toBe(retriable);
+    expect(calls).toBeGreaterThanOrEqual(2);
   });
 });

@@ -27,6 +27,30 @@ export function carriedPositions(target: Positions, sources: readonly Positions[
 }
 
 /**
+ * Runs a broker call again while it fails with an error Kafka calls retriable (a group coordinator
+ * still loading right after a broker start answers OffsetFetch with COORDINATOR_LOAD_IN_PROGRESS,
+ * which kafkajs' admin passes on), with backoff, up to `deadlineMs`; any other error at once.
+ */
+export async function retrying<T>(
+  what: string,
+  call: () => Promise<T>,
+  logger: Logger,
+  opts: { deadlineMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<T> {
+  const until = Date.now() + (opts.deadlineMs ?? 60_000);
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { retriable?: unknown }).retriable !== true || Date.now() + wait > until) throw err;
+      logger.warn({ what, err: errorMessage(err), retryInMs: wait }, 'broker not ready for this yet; retrying');
+      await sleep(wait);
+    }
+  }
+}
+
+/**
  * Before `target` joins: carries the read position over from the groups of the other read mode
  * (carriedPositions) on each topic. A group with members already (another instance started first)
  * cannot be moved; that is logged and left.
@@ -40,13 +64,14 @@ export async function carryReadPosition(
   await admin.connect();
   try {
     const positions = async (groupId: string, topic: string): Promise<Map<number, number>> => {
-      const [res] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [topic] }), logger);
       const out = new Map<number, number>();
       for (const p of res?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
       return out;
     };
+    const existing = await retrying('topic list', () => admin.listTopics(), logger);
     for (const topic of opts.topics) {
-      if (!(await admin.listTopics()).includes(topic)) continue;
+      if (!existing.includes(topic)) continue;
       const target = await positions(opts.target, topic);
       const sources = await Promise.all(opts.sources.map((g) => positions(g, topic)));
       const moves = carriedPositions(target, sources);
@@ -76,17 +101,18 @@ export async function carryReadPosition(
  */
 export async function unreadSpill(
   kafka: ReturnType<typeof createKafka>,
+  logger: Logger,
   spillTopic: string,
   groups: readonly string[],
 ): Promise<Record<string, number>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    if (!(await admin.listTopics()).includes(spillTopic)) return {};
-    const ends = await admin.fetchTopicOffsets(spillTopic);
+    if (!(await retrying('topic list', () => admin.listTopics(), logger)).includes(spillTopic)) return {};
+    const ends = await retrying('spill topic offsets', () => admin.fetchTopicOffsets(spillTopic), logger);
     const out: Record<string, number> = {};
     for (const groupId of groups) {
-      const [res] = await admin.fetchOffsets({ groupId, topics: [spillTopic] });
+      const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [spillTopic] }), logger);
       const committed = new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
       if (![...committed.values()].some((o) => o >= 0)) continue; // never read the spill topic: not a shared-reading group
       const behind = ends.reduce((n, e) => n + Math.max(0, Number(e.high) - Math.max(0, committed.get(e.partition) ?? 0)), 0);
