@@ -17,7 +17,7 @@ import { TimeSlicer, type Health, type Logger, type Metrics } from '@vigil/runti
 import type { ForwarderConfig } from './config';
 import { readForwardable, type Forwardable } from './domain/forwardable';
 import { ForwarderMetrics } from './delivery/metrics';
-import { carryReadPosition, unreadSpill } from './read-position';
+import { carryReadPosition, retrying, unreadSpill } from './read-position';
 import { SinkRunner, type RunnerItem } from './delivery/runner';
 import type { EncodedRecord, SinkClient, SinkName } from './delivery/sink';
 import { ArchiveClient } from './sinks/archive/client';
@@ -221,26 +221,27 @@ export class Forwarder {
    */
   private async carryReadPositions(): Promise<void> {
     const { logger } = this.parts;
-    const perSinkGroup = (sink: SinkName) => `${this.groupPrefix}-${sink}`;
-    if (this.shared) {
-      const sources = this.lanes.map((l) => perSinkGroup(l.sink));
-      await carryReadPosition(this.kafka, logger, { target: this.shared.groupId, sources, topics: this.input });
-      return;
+    const perSinkGroups = this.lanes.map((l) => `${this.groupPrefix}-${l.sink}`);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = await retrying('topic list', () => admin.listTopics(), logger);
+      if (this.shared) {
+        await carryReadPosition(admin, existing, logger, { targets: [this.shared.groupId], sources: perSinkGroups, topics: this.input });
+        return;
+      }
+      const sources = [`${this.groupPrefix}-shared`];
+      await carryReadPosition(admin, existing, logger, { targets: perSinkGroups, sources, topics: this.input });
+      const spillGroups = perSinkGroups.map((g) => `${g}-spill`);
+      const unread = await unreadSpill(admin, existing, logger, this.topics.forwardSpill, spillGroups);
+      if (Object.keys(unread).length > 0)
+        logger.error(
+          { spillTopic: this.topics.forwardSpill, unread },
+          'records spilled under SIEM_READ_MODE=shared are not read back in per-sink mode: run shared until these groups have caught up',
+        );
+    } finally {
+      await admin.disconnect();
     }
-    const sharedGroup = `${this.groupPrefix}-shared`;
-    for (const lane of this.lanes)
-      await carryReadPosition(this.kafka, logger, { target: lane.groupId, sources: [sharedGroup], topics: this.input });
-    const unread = await unreadSpill(
-      this.kafka,
-      logger,
-      this.topics.forwardSpill,
-      this.lanes.map((l) => `${perSinkGroup(l.sink)}-spill`),
-    );
-    if (Object.keys(unread).length > 0)
-      logger.error(
-        { spillTopic: this.topics.forwardSpill, unread },
-        'records spilled under SIEM_READ_MODE=shared are not read back in per-sink mode: run shared until these groups have caught up',
-      );
   }
 
   /** Stops fetching, lets each lane finish (or give up) its in-flight batch, then closes the sinks. */
@@ -257,7 +258,7 @@ export class Forwarder {
 
   /** Reading per sink: one lane's batch of the input. */
   private async handle(lane: Lane, messages: ConsumedMessage[], ctx: BatchContext): Promise<void> {
-    const read = await this.read(messages, lane.sink);
+    const read = await this.read(messages, [lane.sink]);
     const { items, dead } = await this.encode(lane, read.items);
     await this.deadLetter([...read.dead, ...dead]);
     if (items.length > 0) await lane.runner.deliver(items, ctx);
@@ -272,14 +273,18 @@ export class Forwarder {
    */
   private async handleShared(messages: ConsumedMessage[], ctx: BatchContext): Promise<void> {
     const env = this.parts.config.env;
-    const read = await this.read(messages, this.lanes.map((l) => l.sink).join(','));
+    const read = await this.read(
+      messages,
+      this.lanes.map((l) => l.sink),
+    );
     const shares: Array<{ lane: Lane; spill: ConsumedMessage[]; why?: SpillReason; items: Array<RunnerItem<EncodedRecord>> }> = [];
     const dead: DeadItem[] = [...read.dead];
     for (const lane of this.lanes) {
       if (lane.spilling && this.caughtUp(lane)) lane.spilling = false;
-      if (lane.spilling || lane.runner.circuitState !== 'closed') {
-        const why = lane.runner.circuitState !== 'closed' ? 'circuit_open' : 'behind';
-        if (why === 'circuit_open') lane.troubleAt = Date.now();
+      const open = lane.runner.circuitState !== 'closed';
+      if (lane.spilling || open) {
+        const why = open ? 'circuit_open' : 'behind';
+        if (open) lane.troubleAt = Date.now();
         lane.spilling = true;
         shares.push({ lane, spill: read.items.map((d) => d.msg), why, items: [] });
         continue;
@@ -362,9 +367,10 @@ export class Forwarder {
     return { ...m, topic: match[1]!, partition: Number(match[2]), offset: match[3]!, headers };
   }
 
-  /** Decodes a batch; unreadable messages become DLQ records naming `destination`. */
-  private async read(messages: ConsumedMessage[], destination: string): Promise<{ items: Decoded[]; dead: DeadItem[] }> {
+  /** Decodes a batch; unreadable messages become DLQ records naming `sinks` (comma-separated) as their destination. */
+  private async read(messages: ConsumedMessage[], sinks: SinkName[]): Promise<{ items: Decoded[]; dead: DeadItem[] }> {
     const env = this.parts.config.env;
+    const destination = sinks.join(',');
     const limits = { maxBytes: env.SIEM_MAX_MESSAGE_BYTES, maxDepth: env.SIEM_MAX_DEPTH };
     const items: Decoded[] = [];
     const dead: DeadItem[] = [];
@@ -381,7 +387,7 @@ export class Forwarder {
         'unreadable message to DLQ',
       );
       dead.push({
-        sinks: destination.split(','),
+        sinks,
         topic: this.topics.alertsDlq,
         kind: r.kind,
         message: dlqMessage(this.topics.alertsDlq, SERVICE, m, { kind: r.kind, reason: r.reason, issues: r.issues, destination }),

@@ -50,48 +50,44 @@ export async function retrying<T>(
   }
 }
 
+/** A connected kafkajs admin client. */
+export type Admin = ReturnType<ReturnType<typeof createKafka>['admin']>;
+
 /**
- * Before `target` joins: carries the read position over from the groups of the other read mode
- * (carriedPositions) on each topic. A group with members already (another instance started first)
- * cannot be moved; that is logged and left.
+ * Before the `targets` join: carries the read position over from the groups of the other read mode
+ * (carriedPositions) on each of `topics` that exists (`existing`); each source group's offsets are
+ * read once for all targets. A group with members already (another instance started first) cannot
+ * be moved; that is logged and left.
  */
 export async function carryReadPosition(
-  kafka: ReturnType<typeof createKafka>,
+  admin: Admin,
+  existing: readonly string[],
   logger: Logger,
-  opts: { target: string; sources: readonly string[]; topics: readonly string[] },
+  opts: { targets: readonly string[]; sources: readonly string[]; topics: readonly string[] },
 ): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const positions = async (groupId: string, topic: string): Promise<Map<number, number>> => {
-      const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [topic] }), logger);
-      const out = new Map<number, number>();
-      for (const p of res?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
-      return out;
-    };
-    const existing = await retrying('topic list', () => admin.listTopics(), logger);
-    for (const topic of opts.topics) {
-      if (!existing.includes(topic)) continue;
-      const target = await positions(opts.target, topic);
-      const sources = await Promise.all(opts.sources.map((g) => positions(g, topic)));
-      const moves = carriedPositions(target, sources);
+  const positions = async (groupId: string, topic: string): Promise<Map<number, number>> => {
+    const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [topic] }), logger);
+    const out = new Map<number, number>();
+    for (const p of res?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
+    return out;
+  };
+  for (const topic of opts.topics) {
+    if (!existing.includes(topic)) continue;
+    const sources = await Promise.all(opts.sources.map((g) => positions(g, topic)));
+    for (const target of opts.targets) {
+      const moves = carriedPositions(await positions(target, topic), sources);
       if (moves.length === 0) continue;
       try {
         await admin.setOffsets({
-          groupId: opts.target,
+          groupId: target,
           topic,
           partitions: moves.map((m) => ({ partition: m.partition, offset: String(m.offset) })),
         });
-        logger.info({ groupId: opts.target, topic, from: opts.sources, moves }, 'read position carried over from the other read mode');
+        logger.info({ groupId: target, topic, from: opts.sources, moves }, 'read position carried over from the other read mode');
       } catch (err) {
-        logger.warn(
-          { groupId: opts.target, topic, err: errorMessage(err) },
-          'could not carry the read position over (group already active?)',
-        );
+        logger.warn({ groupId: target, topic, err: errorMessage(err) }, 'could not carry the read position over (group already active?)');
       }
     }
-  } finally {
-    await admin.disconnect();
   }
 }
 
@@ -100,26 +96,21 @@ export async function carryReadPosition(
  * after a switch to per-sink reading nothing reads them, so they are reported at start.
  */
 export async function unreadSpill(
-  kafka: ReturnType<typeof createKafka>,
+  admin: Admin,
+  existing: readonly string[],
   logger: Logger,
   spillTopic: string,
   groups: readonly string[],
 ): Promise<Record<string, number>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if (!(await retrying('topic list', () => admin.listTopics(), logger)).includes(spillTopic)) return {};
-    const ends = await retrying('spill topic offsets', () => admin.fetchTopicOffsets(spillTopic), logger);
-    const out: Record<string, number> = {};
-    for (const groupId of groups) {
-      const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [spillTopic] }), logger);
-      const committed = new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      if (![...committed.values()].some((o) => o >= 0)) continue; // never read the spill topic: not a shared-reading group
-      const behind = ends.reduce((n, e) => n + Math.max(0, Number(e.high) - Math.max(0, committed.get(e.partition) ?? 0)), 0);
-      if (behind > 0) out[groupId] = behind;
-    }
-    return out;
-  } finally {
-    await admin.disconnect();
+  if (!existing.includes(spillTopic)) return {};
+  const ends = await retrying('spill topic offsets', () => admin.fetchTopicOffsets(spillTopic), logger);
+  const out: Record<string, number> = {};
+  for (const groupId of groups) {
+    const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [spillTopic] }), logger);
+    const committed = new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    if (![...committed.values()].some((o) => o >= 0)) continue; // never read the spill topic: not a shared-reading group
+    const behind = ends.reduce((n, e) => n + Math.max(0, Number(e.high) - Math.max(0, committed.get(e.partition) ?? 0)), 0);
+    if (behind > 0) out[groupId] = behind;
   }
+  return out;
 }
