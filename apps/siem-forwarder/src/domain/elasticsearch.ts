@@ -1,5 +1,5 @@
 import { alertDocument, eventDocument, toEcs, toEcsAlert, type DocumentFormat } from '@vigil/schema-mapping';
-import type { Forwardable } from './forwardable';
+import { documentJson, type Forwardable } from './forwardable';
 import { brief, type ItemOutcome, type SendOutcome } from './outcome';
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +126,24 @@ export function esDocument(item: Forwardable, format: DocumentFormat): Record<st
  */
 export function bulkCreateLines(item: Forwardable, f: EsFormat): string {
   const index = indexName(item.kind === 'event' ? f.index : f.alertIndex, item.timeMs);
-  return `${JSON.stringify({ create: { _index: index, _id: item.id } })}\n${JSON.stringify(esDocument(item, f.format))}\n`;
+  return `${JSON.stringify({ create: { _index: index, _id: item.id } })}\n${documentLine(item, f.format)}\n`;
+}
+
+/**
+ * The document as one line. Vigil's shape is the item's own JSON (shared with the other sinks)
+ * with `@timestamp` put first, the text esDocument's object would give: neither schema has a
+ * member of that name, which is checked rather than assumed.
+ */
+function documentLine(item: Forwardable, format: DocumentFormat): string {
+  if (format === 'vigil') {
+    const own = item.kind === 'event' ? item.event : item.alert;
+    const json = documentJson(item);
+    if (json.length > 2 && !Object.hasOwn(own, '@timestamp')) {
+      const at = item.kind === 'event' ? item.event.timestamp : item.alert.created_at;
+      return `{"@timestamp":${JSON.stringify(at)},${json.slice(1)}`;
+    }
+  }
+  return JSON.stringify(esDocument(item, format));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,9 +9,13 @@ import {
   type SecurityEvent,
 } from '@vigil/contracts';
 
-/** What the forwarder carries to a SIEM: a validated event or an alert, with its id and time. */
+/**
+ * What the forwarder carries to a SIEM: a validated event or an alert, with its id and time.
+ * `json` holds the event's or alert's own JSON once a sink has asked for it (documentJson).
+ */
 export type Forwardable =
-  { kind: 'event'; id: string; timeMs: number; event: SecurityEvent } | { kind: 'alert'; id: string; timeMs: number; alert: Alert };
+  | { kind: 'event'; id: string; timeMs: number; event: SecurityEvent; json?: string }
+  | { kind: 'alert'; id: string; timeMs: number; alert: Alert; json?: string };
 
 export type ForwardableKind = Forwardable['kind'];
 
@@ -32,4 +36,13 @@ export function readForwardable(bytes: Buffer | null, kind: ForwardableKind, lim
   if (!r.ok) return r;
   const alert = r.value;
   return { ok: true, item: { kind: 'alert', id: alert.alert_id, timeMs: Date.parse(alert.created_at), alert } };
+}
+
+/**
+ * The event's or alert's own JSON, made on first use and kept on the item: when one read item goes
+ * to several sinks, those that send the object as it is (Splunk's and Elasticsearch's Vigil shape)
+ * share one JSON.stringify instead of making one each.
+ */
+export function documentJson(item: Forwardable): string {
+  return (item.json ??= JSON.stringify(item.kind === 'event' ? item.event : item.alert));
 }

@@ -1,5 +1,5 @@
 import { alertDocument, eventDocument, type DocumentFormat } from '@vigil/schema-mapping';
-import type { Forwardable } from './forwardable';
+import { documentJson, type Forwardable } from './forwardable';
 import { brief, type ItemOutcome, type SendOutcome } from './outcome';
 
 /** Where and how events land in Splunk (HEC metadata). */
@@ -26,15 +26,17 @@ export function hecEvent(item: Forwardable, f: SplunkFormat): string {
   const isEvent = item.kind === 'event';
   const host = f.host ?? (isEvent ? item.event.source.hostname : undefined);
   const index = isEvent ? f.index : (f.alertIndex ?? f.index);
-  const body = {
+  const format = f.format ?? 'vigil';
+  const head = {
     time: epochSeconds(item.timeMs),
     ...(host ? { host } : {}),
     source: f.source,
     sourcetype: isEvent ? f.sourcetype : f.alertSourcetype,
     ...(index ? { index } : {}),
-    event: isEvent ? eventDocument(item.event, f.format ?? 'vigil') : alertDocument(item.alert, f.format ?? 'vigil'),
   };
-  return JSON.stringify(body);
+  // `event` comes last: in Vigil's shape it is the item's own JSON, shared with the other sinks.
+  if (format === 'vigil') return `${JSON.stringify(head).slice(0, -1)},"event":${documentJson(item)}}`;
+  return JSON.stringify({ ...head, event: isEvent ? eventDocument(item.event, format) : alertDocument(item.alert, format) });
 }
 
 /** HEC's answer body: `{"text": "...", "code": N}`, plus `invalid-event-number` or `ackId` on some. */
