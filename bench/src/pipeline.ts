@@ -8,6 +8,8 @@
  *      events until correlation and every forwarder lane have committed them.
  * The forwarder stages run once per read mode in BENCH_FORWARDER_READ (default both: per-sink, one
  * consumer group per sink; shared, one group for all, with anything spilled read back too).
+ * BENCH_PIPELINE_STAGES picks stages (default all: passthrough, ingest, correlation, forwarder, whole):
+ * the forwarder stage reads what ingest wrote, so it also runs ingest; ratios need the pass-through.
  * The events are the fault suite's load (tools/src/faults/load.ts): background traffic, attacks with
  * known alerts, a trickle of malformed messages. Rates come from broker-side facts (committed
  * offsets, first commit to last, start-up excluded); CPU per process from /proc.
@@ -30,6 +32,16 @@ const READS = (process.env.BENCH_FORWARDER_READ ?? 'per-sink,shared').split(',')
   if (m !== 'per-sink' && m !== 'shared') throw new Error(`BENCH_FORWARDER_READ: "${m}" is neither per-sink nor shared`);
   return m as ReadMode;
 });
+
+const STAGE_NAMES = ['passthrough', 'ingest', 'correlation', 'forwarder', 'whole'] as const;
+const STAGES = new Set(
+  (process.env.BENCH_PIPELINE_STAGES ?? STAGE_NAMES.join(',')).split(',').map((s) => {
+    if (!(STAGE_NAMES as readonly string[]).includes(s))
+      throw new Error(`BENCH_PIPELINE_STAGES: "${s}" is not one of ${STAGE_NAMES.join(', ')}`);
+    return s as (typeof STAGE_NAMES)[number];
+  }),
+);
+if (STAGES.has('forwarder')) STAGES.add('ingest');
 
 /** The load, as a plan with 10 000 events/s of event time ending now. */
 function load(): { schedule: Schedule; message: (i: number) => { key: string; value: string }; valid: number; alerts: number } {
@@ -126,35 +138,11 @@ interface Row {
   note?: string;
 }
 
-export async function run(): Promise<void> {
-  const l = load();
-  const sample = l.message(5).value;
-  console.log(
-    `events: ${fmt(N)} (~${sample.length} bytes; ${fmt(N - l.valid)} malformed; ${fmt(l.alerts)} alerts expected), ${PARTITIONS} partitions; load average at start ${machineLoad()}`,
-  );
-  const rows: Row[] = [];
-  const broker = infraPids();
-
-  // 1. Baseline: a kafkajs pass-through on kafkajs as published; then on the copy Vigil runs
-  //    (patched), for comparison.
-  for (const { stage, kafkajsDir } of passthroughs()) {
-    const ns = uniqueName('bench-pt');
-    const t = await createTopics(ns);
-    await produceMany(t.eventsRaw, N, l.message);
-    const group = uniqueName('passthrough');
-    const pt = startPassthrough(t.eventsRaw, t.events, group, kafkajsDir);
-    const cpu = new CpuMeter(() => ({ 'pass-through': pt.pid, ...broker }));
-    cpu.start();
-    try {
-      const d = await measureDrain(group, t.eventsRaw, N);
-      rows.push({ stage, rate: d.rate, cpu: cpu.stop(), load: machineLoad() });
-    } finally {
-      await stop(pt);
-    }
-  }
-
-  // 2. Each event-path service alone, chained over the same topics: ingest fills the validated topic
-  //    the next two drain.
+/**
+ * Each event-path service alone, chained over the same topics: ingest fills the validated topic
+ * that correlation and the forwarder (in each read mode) then drain, each as its own process.
+ */
+async function alone(l: ReturnType<typeof load>, rows: Row[], broker: Record<string, number>): Promise<void> {
   const standins: RunningStandins = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: '29700' }));
   try {
     const ns = uniqueName('bench-alone');
@@ -172,21 +160,23 @@ export async function run(): Promise<void> {
       await stop(ingest);
     }
 
-    const correlation = startNode(`${ROOT}/apps/correlation/dist/main.js`, {
-      ...common,
-      REDIS_KEY_PREFIX: `${uniqueName('bench-corr')}:`,
-      CORRELATION_RULES_WATCH: 'false',
-    });
-    cpu = new CpuMeter(() => ({ correlation: correlation.pid, ...broker }));
-    cpu.start();
-    try {
-      const d = await measureDrain(`${ns}.vigil-correlation`, t.events, l.valid);
-      rows.push({ stage: 'correlation alone (validated → alerts, Redis)', rate: d.rate, cpu: cpu.stop(), load: machineLoad() });
-    } finally {
-      await stop(correlation);
+    if (STAGES.has('correlation')) {
+      const correlation = startNode(`${ROOT}/apps/correlation/dist/main.js`, {
+        ...common,
+        REDIS_KEY_PREFIX: `${uniqueName('bench-corr')}:`,
+        CORRELATION_RULES_WATCH: 'false',
+      });
+      cpu = new CpuMeter(() => ({ correlation: correlation.pid, ...broker }));
+      cpu.start();
+      try {
+        const d = await measureDrain(`${ns}.vigil-correlation`, t.events, l.valid);
+        rows.push({ stage: 'correlation alone (validated → alerts, Redis)', rate: d.rate, cpu: cpu.stop(), load: machineLoad() });
+      } finally {
+        await stop(correlation);
+      }
     }
 
-    for (const read of READS) {
+    for (const read of STAGES.has('forwarder') ? READS : []) {
       // Each mode reads the validated topic from its start under a group prefix of its own.
       const prefix = uniqueName('bench-fwd');
       const forwarder = startNode(`${ROOT}/apps/siem-forwarder/dist/main.js`, {
@@ -217,6 +207,37 @@ export async function run(): Promise<void> {
   } finally {
     await standins.close();
   }
+}
+
+export async function run(): Promise<void> {
+  const l = load();
+  const sample = l.message(5).value;
+  console.log(
+    `events: ${fmt(N)} (~${sample.length} bytes; ${fmt(N - l.valid)} malformed; ${fmt(l.alerts)} alerts expected), ${PARTITIONS} partitions; load average at start ${machineLoad()}`,
+  );
+  const rows: Row[] = [];
+  const broker = infraPids();
+
+  // 1. Baseline: a kafkajs pass-through on kafkajs as published; then on the copy Vigil runs
+  //    (patched), for comparison.
+  for (const { stage, kafkajsDir } of STAGES.has('passthrough') ? passthroughs() : []) {
+    const ns = uniqueName('bench-pt');
+    const t = await createTopics(ns);
+    await produceMany(t.eventsRaw, N, l.message);
+    const group = uniqueName('passthrough');
+    const pt = startPassthrough(t.eventsRaw, t.events, group, kafkajsDir);
+    const cpu = new CpuMeter(() => ({ 'pass-through': pt.pid, ...broker }));
+    cpu.start();
+    try {
+      const d = await measureDrain(group, t.eventsRaw, N);
+      rows.push({ stage, rate: d.rate, cpu: cpu.stop(), load: machineLoad() });
+    } finally {
+      await stop(pt);
+    }
+  }
+
+  // 2. Each event-path service alone.
+  if (STAGES.has('ingest')) await alone(l, rows, broker);
 
   // 3. The whole pipeline: a raw backlog through all five services; then the same with the
   //    forwarder deployed as one process per sink (the lanes are consumer groups of their own
@@ -225,7 +246,7 @@ export async function run(): Promise<void> {
     ...READS.map((read) => ({ read, perSink: false })),
     ...(READS.includes('per-sink') ? [{ read: 'per-sink' as const, perSink: true }] : []),
   ];
-  for (const { read, perSink } of wholes) {
+  for (const { read, perSink } of STAGES.has('whole') ? wholes : []) {
     const standins2 = await startStandins(parseEnv(StandinsEnvSchema, { STANDINS_PORT_BASE: '29700' }));
     const ns = uniqueName('bench-pipe');
     const t = await createTopics(ns);
@@ -289,12 +310,13 @@ export async function run(): Promise<void> {
     }
   }
 
-  const base = rows[0]!.rate;
+  // Ratios are to the first pass-through (kafkajs as published), when it ran.
+  const base = STAGES.has('passthrough') ? rows[0]!.rate : NaN;
   table(
     rows.map((r) => ({
       stage: r.stage,
       'events/s': fmt(r.rate),
-      'ratio to pass-through': fmt(r.rate / base, 2),
+      'ratio to pass-through': Number.isNaN(base) ? '-' : fmt(r.rate / base, 2),
       'CPU s per 10k events (by process)': Object.entries(r.cpu ?? {})
         .map(([k, v]) => `${k} ${fmt((v / N) * 10_000, 2)}`)
         .join(', '),
