@@ -149,9 +149,6 @@ async function atRate(rate: number): Promise<RateResult> {
     const expected = schedule.expected().alerts.length;
     const pids = () => ({ ...Object.fromEntries(SERVICES.map((s) => [s, pipeline.services.pid(s)])), ...infraPids() });
     const cpu = new CpuMeter(pids);
-    const started = Date.now();
-    const steadyFrom = started + WARMUP * 1000;
-    let t0 = 0;
     // The harness's own share of the two cores: the generator (from its reports) and this process
     // (the stand-ins, the webhook receiver and the bench's consumers).
     let generatorCpuMs0 = 0;
@@ -163,12 +160,20 @@ async function atRate(rate: number): Promise<RateResult> {
       maxSeconds: WARMUP + SECONDS + 300,
       reportAttackSends: true,
     });
-    const meter = setTimeout(() => {
-      t0 = Date.now();
-      cpu.start();
-      generatorCpuMs0 = gen.last.cpuMs ?? 0;
-      benchCpu0 = process.cpuUsage();
-    }, WARMUP * 1000);
+    // Warm-up and measured part count from the schedule's start (the generator builds its
+    // messages first, so that building them is not part of the measured load).
+    const started = (await gen.startsAt) ?? Date.now();
+    const steadyFrom = started + WARMUP * 1000;
+    let t0 = 0;
+    const meter = setTimeout(
+      () => {
+        t0 = Date.now();
+        cpu.start();
+        generatorCpuMs0 = gen.last.cpuMs ?? 0;
+        benchCpu0 = process.cpuUsage();
+      },
+      Math.max(0, steadyFrom - Date.now()),
+    );
     const report = await gen.finished;
     clearTimeout(meter);
     if (t0 === 0) throw new Error(`the generator finished within the ${WARMUP} s warm-up`);

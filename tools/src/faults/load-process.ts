@@ -12,12 +12,16 @@ export class LoadProcess {
   last: GeneratorReport = { acked: 0, lagMs: 0, failedSends: 0 };
   readonly errors: string[] = [];
   readonly finished: Promise<GeneratorReport>;
+  /** When the schedule's first message is due (epoch ms); undefined if the generator ended first. */
+  readonly startsAt: Promise<number | undefined>;
   private readonly child: ChildProcess;
+  private onStart: (at: number | undefined) => void = () => undefined;
 
   constructor(cfg: GeneratorConfig) {
     // Built next to this file; when this file runs from source (jest), the build's copy.
     const built = join(__dirname, 'generator.js');
     const script = existsSync(built) ? built : resolve(__dirname, '..', '..', 'dist', 'faults', 'generator.js');
+    this.startsAt = new Promise((resolve) => (this.onStart = resolve));
     this.child = spawn(process.execPath, [script], {
       env: { ...process.env, VIGIL_LOAD: JSON.stringify(cfg) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,6 +30,7 @@ export class LoadProcess {
       try {
         const r = JSON.parse(line) as GeneratorReport;
         if (r.error && this.errors.length < 20) this.errors.push(r.error);
+        if (r.startsAt !== undefined) this.onStart(r.startsAt);
         this.last = r;
       } catch {
         // not a report line
@@ -36,6 +41,7 @@ export class LoadProcess {
     });
     this.finished = new Promise((resolve) => {
       this.child.once('exit', (code) => {
+        this.onStart(undefined);
         resolve(this.last.done ? this.last : { ...this.last, done: true, error: `generator exited with ${code}` });
       });
     });

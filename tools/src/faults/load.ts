@@ -335,3 +335,24 @@ function junk(i: number, ts: string): string {
       return JSON.stringify([{ seq: i }]);
   }
 }
+
+/** Where a prebuilt message's timestamp goes: as long as an ISO-8601 instant, and found nowhere else. */
+const STAMP = '0000-00-00T00:00:00.000Z';
+
+/**
+ * Message i of the first `count` of a schedule, stamped `iso`. With `count` up to `prebuildMax`
+ * every message is built here, once, and sending only puts the timestamp in; above it each is
+ * built when asked for. Either way the bytes are those of `schedule.message(i, iso)`.
+ */
+export function messageSource(
+  schedule: Schedule,
+  count: number,
+  prebuildMax: number,
+): (i: number, iso: string) => { key: string; value: string } {
+  if (count > prebuildMax) return (i, iso) => schedule.message(i, iso);
+  const built = Array.from({ length: count }, (_, i) => schedule.message(i, STAMP));
+  return (i, iso) => {
+    const m = built[i]!;
+    return { key: m.key, value: m.value.replaceAll(STAMP, iso) };
+  };
+}
