@@ -12,10 +12,7 @@ class FakeStore {
   readonly jobs = new Map<string, DeliveryJob>();
   async readJob(id: string) {
     const j = this.jobs.get(id);
-    return j ? (JSON.parse(JSON.stringify(j)) as DeliveryJob) : null;
-  }
-  async nflog() {
-    return false;
+    return { job: j ? (JSON.parse(JSON.stringify(j)) as DeliveryJob) : null, logged: false };
   }
   async rescheduleJob(job: DeliveryJob) {
     this.jobs.set(job.id, job);

@@ -63,13 +63,13 @@ export class Deliverer {
 
   /** Runs one claimed job. Throws only when Redis or Kafka fail; the job's lease then lets it be retried. */
   async deliver(id: string): Promise<void> {
-    const job = await this.store.readJob(id);
+    const { job, logged } = await this.store.readJob(id);
     if (!job) {
       await this.store.finishJob(id);
       return;
     }
     if (job.settled) return this.publish(job);
-    if (await this.store.nflog(id)) {
+    if (logged) {
       // Settled by another instance whose record is already out: nothing to send, nothing to record.
       await this.store.finishJob(id);
       return;

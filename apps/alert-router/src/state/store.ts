@@ -112,12 +112,18 @@ redis.call('HSET', KEYS[1], 's', ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1`;
 
+// A job and whether its notification log entry exists, read together (one round trip, one moment).
+// KEYS: job, nflog. Returns {job json or '', 0 or 1}.
+const READ_JOB = `
+return {redis.call('HGET', KEYS[1], 's') or '', redis.call('EXISTS', KEYS[2])}`;
+
 type Scripted = Redis & {
   routerCasGroup(k1: string, k2: string, ...args: (string | number)[]): Promise<number>;
   routerCommitFlush(...args: (string | number)[]): Promise<number>;
   routerClaim(k: string, now: number, leaseEnd: number, limit: number): Promise<string[]>;
   routerSettle(k1: string, k2: string, job: string, nflog: string, ttl: number): Promise<number>;
   routerReschedule(k1: string, k2: string, job: string, at: number, id: string): Promise<number>;
+  routerReadJob(k1: string, k2: string): Promise<[string, number]>;
 };
 
 const SCRIPTS = {
@@ -126,6 +132,7 @@ const SCRIPTS = {
   routerClaim: [1, CLAIM],
   routerSettle: [2, SETTLE],
   routerReschedule: [2, RESCHEDULE],
+  routerReadJob: [2, READ_JOB],
 } as const;
 
 /** A group key is kept at least this long past its due time, as a safety net against leaks. */
@@ -240,13 +247,13 @@ export class RouterStore {
     return this.r.routerClaim(this.keys.jobs, nowMs, nowMs + leaseMs, limit);
   }
 
-  async readJob(id: string): Promise<DeliveryJob | null> {
-    const s = await this.r.hget(this.keys.job(id), 's');
-    return s ? (JSON.parse(s) as DeliveryJob) : null;
-  }
-
-  async nflog(id: string): Promise<string | null> {
-    return this.r.get(this.keys.nflog(id));
+  /**
+   * A job (null when it is gone) and whether its notification log has an entry, that is whether
+   * some instance has settled it.
+   */
+  async readJob(id: string): Promise<{ job: DeliveryJob | null; logged: boolean }> {
+    const [s, logged] = await this.r.routerReadJob(this.keys.job(id), this.keys.nflog(id));
+    return { job: s ? (JSON.parse(s) as DeliveryJob) : null, logged: logged === 1 };
   }
 
   async rescheduleJob(job: DeliveryJob, atMs: number): Promise<void> {
