@@ -53,6 +53,14 @@ export async function retrying<T>(
 /** A connected kafkajs admin client. */
 export type Admin = ReturnType<ReturnType<typeof createKafka>['admin']>;
 
+/** A group's committed offsets on one topic (partitions it has not committed are absent). */
+async function committedOffsets(admin: Admin, logger: Logger, groupId: string, topic: string): Promise<Map<number, number>> {
+  const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [topic] }), logger);
+  const out = new Map<number, number>();
+  for (const p of res?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
+  return out;
+}
+
 /**
  * Before the `targets` join: carries the read position over from the groups of the other read mode
  * (carriedPositions) on each of `topics` that exists (`existing`); each source group's offsets are
@@ -65,12 +73,7 @@ export async function carryReadPosition(
   logger: Logger,
   opts: { targets: readonly string[]; sources: readonly string[]; topics: readonly string[] },
 ): Promise<void> {
-  const positions = async (groupId: string, topic: string): Promise<Map<number, number>> => {
-    const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [topic] }), logger);
-    const out = new Map<number, number>();
-    for (const p of res?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
-    return out;
-  };
+  const positions = (groupId: string, topic: string) => committedOffsets(admin, logger, groupId, topic);
   for (const topic of opts.topics) {
     if (!existing.includes(topic)) continue;
     const sources = await Promise.all(opts.sources.map((g) => positions(g, topic)));
@@ -106,10 +109,9 @@ export async function unreadSpill(
   const ends = await retrying('spill topic offsets', () => admin.fetchTopicOffsets(spillTopic), logger);
   const out: Record<string, number> = {};
   for (const groupId of groups) {
-    const [res] = await retrying(`offsets of ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [spillTopic] }), logger);
-    const committed = new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    if (![...committed.values()].some((o) => o >= 0)) continue; // never read the spill topic: not a shared-reading group
-    const behind = ends.reduce((n, e) => n + Math.max(0, Number(e.high) - Math.max(0, committed.get(e.partition) ?? 0)), 0);
+    const committed = await committedOffsets(admin, logger, groupId, spillTopic);
+    if (committed.size === 0) continue; // never read the spill topic: not a shared-reading group
+    const behind = ends.reduce((n, e) => n + Math.max(0, Number(e.high) - (committed.get(e.partition) ?? 0)), 0);
     if (behind > 0) out[groupId] = behind;
   }
   return out;
