@@ -9,7 +9,8 @@
  * The forwarder stages run once per read mode in BENCH_FORWARDER_READ (default both: per-sink, one
  * consumer group per sink; shared, one group for all, with anything spilled read back too).
  * BENCH_PIPELINE_STAGES picks stages (default all: passthrough, ingest, correlation, forwarder, whole):
- * the forwarder stage reads what ingest wrote, so it also runs ingest; ratios need the pass-through.
+ * correlation and the forwarder read what ingest wrote, so either also runs ingest; ratios need the
+ * pass-through.
  * The events are the fault suite's load (tools/src/faults/load.ts): background traffic, attacks with
  * known alerts, a trickle of malformed messages. Rates come from broker-side facts (committed
  * offsets, first commit to last, start-up excluded); CPU per process from /proc.
@@ -41,7 +42,7 @@ const STAGES = new Set(
     return s as (typeof STAGE_NAMES)[number];
   }),
 );
-if (STAGES.has('forwarder')) STAGES.add('ingest');
+if (STAGES.has('correlation') || STAGES.has('forwarder')) STAGES.add('ingest');
 
 /** The load, as a plan with 10 000 events/s of event time ending now. */
 function load(): { schedule: Schedule; message: (i: number) => { key: string; value: string }; valid: number; alerts: number } {
